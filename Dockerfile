@@ -1,0 +1,16 @@
+# The service image used by docker-compose.yml.
+FROM node:20-bookworm AS build
+WORKDIR /app
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npx tsc -p tsconfig.build.json && date -u +%FT%TZ > dist/.build-stamp && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY --from=build /app /app
+EXPOSE 3000
+STOPSIGNAL SIGTERM
+CMD ["node", "-r", "./scripts/register-aliases.js", "dist/apps/api/src/main.js"]

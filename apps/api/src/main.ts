@@ -1,0 +1,90 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { dirname, join, resolve } from 'node:path';
+import { ConfigError, loadConfig, type AppConfig } from '@aftersales/config';
+import { LocalRedisServer } from '@aftersales/scheduling';
+import { ApiModule } from './api.module';
+
+const SHUTDOWN_GRACE_MS = 8000;
+
+async function main(): Promise<void> {
+  let config: AppConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+
+  // The embedded default: no REDIS_URL means this process starts and owns a
+  // redis-server beside the SQLite file, with an append-only file so delayed
+  // jobs survive a restart.
+  let localRedis: LocalRedisServer | undefined;
+  if (!config.redisUrl) {
+    localRedis = await LocalRedisServer.start({ dir: join(dirname(resolve(config.eventStore.sqlitePath)), 'redis') });
+    config = { ...config, redisUrl: localRedis.url };
+  }
+
+  const app = await NestFactory.create<NestFastifyApplication>(
+    ApiModule.register(config),
+    new FastifyAdapter({ bodyLimit: 1_048_576 }),
+    { bufferLogs: true },
+  );
+  const logger = app.get(Logger);
+  app.useLogger(logger);
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('After-sales API')
+      .setDescription('Refunds, returns, exchanges, repairs, re-shipments and compensation after payment.')
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+
+  await app.listen(config.http.port, config.http.host);
+  const address = `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${config.http.port}`;
+  logger.log(
+    {
+      eventStore: config.eventStore.kind,
+      sqlitePath: config.eventStore.sqlitePath,
+      redis: localRedis ? `${localRedis.url} (started by this process)` : 'REDIS_URL',
+    },
+    `After-sales service listening on ${address} (health ${address}/health, API docs ${address}/docs)`,
+  );
+
+  let stopping = false;
+  const stop = async (signal: NodeJS.Signals): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.log(`${signal} received, shutting down`);
+    const forced = setTimeout(() => {
+      process.stderr.write('Shutdown took too long; exiting\n');
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS);
+    forced.unref();
+    try {
+      await app.close();
+      await localRedis?.stop();
+      process.exit(0);
+    } catch (error) {
+      process.stderr.write(`Shutdown failed: ${(error as Error).stack}\n`);
+      process.exit(1);
+    }
+  };
+  process.once('SIGTERM', (signal) => void stop(signal));
+  process.once('SIGINT', (signal) => void stop(signal));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`Start failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,2 @@
+export * from './infrastructure/tokens';
+export * from './infrastructure/infrastructure.module';

@@ -1,0 +1,22 @@
+import { Inject, Injectable, type OnApplicationShutdown, type Provider } from '@nestjs/common';
+import type { AppConfig } from '@aftersales/config';
+import { EventStoreDbEventStore, SqliteEventStore, type EventStore } from '@aftersales/event-store';
+import { APP_CONFIG, EVENT_STORE } from './tokens';
+
+export const eventStoreProvider: Provider = {
+  provide: EVENT_STORE,
+  inject: [APP_CONFIG],
+  useFactory: (config: AppConfig): EventStore =>
+    config.eventStore.kind === 'eventstoredb'
+      ? new EventStoreDbEventStore({ connectionString: config.eventStore.connectionString })
+      : new SqliteEventStore({ path: config.eventStore.sqlitePath }),
+};
+
+@Injectable()
+export class EventStoreShutdown implements OnApplicationShutdown {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.store.close();
+  }
+}

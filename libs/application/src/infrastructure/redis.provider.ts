@@ -1,0 +1,31 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type Provider } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import type { AppConfig } from '@aftersales/config';
+import { APP_CONFIG, REDIS } from './tokens';
+
+export const redisProvider: Provider = {
+  provide: REDIS,
+  inject: [APP_CONFIG],
+  useFactory: (config: AppConfig): Redis => {
+    if (!config.redisUrl) throw new Error('redisUrl must be resolved (a local redis-server started) before the module is created');
+    // BullMQ needs maxRetriesPerRequest null on connections it shares; the
+    // health check still answers quickly because it races a timeout.
+    return new Redis(config.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
+  },
+};
+
+@Injectable()
+export class RedisShutdown implements OnApplicationShutdown {
+  private readonly logger = new Logger(RedisShutdown.name);
+
+  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    try {
+      await this.redis.quit();
+    } catch (error) {
+      this.logger.warn(`Redis did not close cleanly: ${(error as Error).message}`);
+      this.redis.disconnect();
+    }
+  }
+}

@@ -1,0 +1,4 @@
+/** Injection tokens for the ports every process role shares. */
+export const APP_CONFIG = Symbol('APP_CONFIG');
+export const EVENT_STORE = Symbol('EVENT_STORE');
+export const REDIS = Symbol('REDIS');

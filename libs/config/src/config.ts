@@ -1,0 +1,156 @@
+import { EnvReader } from './env-reader';
+
+export type EventStoreKind = 'sqlite' | 'eventstoredb';
+export type ReadStoreKind = 'sqlite' | 'postgres';
+export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256';
+export type ProviderMode = 'sandbox' | 'http';
+
+/** Secrets that make a development start work; a production start refuses them. */
+export const DEVELOPMENT_JWT_SECRET = 'aftersales-development-jwt-secret-do-not-use-in-production';
+export const DEVELOPMENT_WEBHOOK_SECRET = 'aftersales-development-webhook-secret-do-not-use-in-production';
+
+export interface AppConfig {
+  production: boolean;
+  logLevel: string;
+  http: { host: string; port: number };
+  eventStore:
+    | { kind: 'sqlite'; sqlitePath: string }
+    | { kind: 'eventstoredb'; connectionString: string; sqlitePath: string };
+  readStore: { kind: 'sqlite'; sqlitePath: string } | { kind: 'postgres'; databaseUrl: string };
+  /** Unset: the process starts (and owns) a local redis-server. */
+  redisUrl?: string;
+  auth: {
+    algorithm: JwtAlgorithm;
+    secret?: string;
+    publicKey?: string;
+    jwksUrl?: string;
+    issuer: string;
+    audience: string;
+  };
+  integrations: {
+    webhookSecret: string;
+    payments: ProviderMode;
+    logistics: ProviderMode;
+    sandboxPaymentSettleMs: number;
+  };
+  rateLimitPerMinute: number;
+  /** POLICY_* values as given, by policy name; parsed and checked by the domain's policy rules. */
+  policyEnvironment: Record<string, string>;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads and checks the whole configuration (API.md, "Configuration"). Any
+ * wrong value throws one ConfigError naming every variable at fault, so the
+ * process stops before it opens a port or a file.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const read = new EnvReader(env);
+  const production = read.raw('NODE_ENV') === 'production';
+
+  const sqlitePath = read.string('SQLITE_PATH', './data/aftersales.db');
+  const eventStoreKind = read.oneOf<EventStoreKind>('EVENT_STORE', ['sqlite', 'eventstoredb'], 'sqlite');
+  const connectionString = read.url('EVENTSTORE_CONNECTION_STRING', ['esdb', 'esdb+discover', 'kurrentdb', 'kurrentdb+discover', 'kdb', 'kdb+discover']);
+  if (eventStoreKind === 'eventstoredb') read.require('EVENTSTORE_CONNECTION_STRING', 'when EVENT_STORE=eventstoredb');
+
+  const readStoreKind = read.oneOf<ReadStoreKind>('READ_STORE', ['sqlite', 'postgres'], 'sqlite');
+  const databaseUrl = read.url('DATABASE_URL', ['postgres', 'postgresql']);
+  if (readStoreKind === 'postgres') read.require('DATABASE_URL', 'when READ_STORE=postgres');
+
+  const redisUrl = read.url('REDIS_URL', ['redis', 'rediss']);
+
+  const host = read.string('HOST', '0.0.0.0');
+  const port = read.integer('PORT', 3000, 0, 65535);
+
+  const algorithm = read.oneOf<JwtAlgorithm>('AUTH_JWT_ALGORITHM', ['HS256', 'RS256', 'ES256'], 'HS256');
+  const givenSecret = read.optionalString('AUTH_JWT_SECRET');
+  const publicKey = read.optionalString('AUTH_JWT_PUBLIC_KEY');
+  const jwksUrl = read.url('AUTH_JWKS_URL', ['https', 'http']);
+  let secret: string | undefined;
+  if (algorithm === 'HS256') {
+    if (givenSecret === undefined && production) {
+      read.fail('AUTH_JWT_SECRET', 'is required when NODE_ENV=production (the development secret is refused)');
+    } else if (givenSecret === DEVELOPMENT_JWT_SECRET && production) {
+      read.fail('AUTH_JWT_SECRET', 'must not be the development secret when NODE_ENV=production');
+    } else if (givenSecret !== undefined && givenSecret.length < 32) {
+      read.fail('AUTH_JWT_SECRET', 'must be at least 32 characters');
+    }
+    secret = givenSecret ?? DEVELOPMENT_JWT_SECRET;
+  } else if (publicKey === undefined && jwksUrl === undefined) {
+    read.fail('AUTH_JWT_PUBLIC_KEY', `or AUTH_JWKS_URL is required when AUTH_JWT_ALGORITHM=${algorithm}`);
+  }
+
+  const givenWebhookSecret = read.optionalString('INTEGRATION_WEBHOOK_SECRET');
+  if (production && (givenWebhookSecret === undefined || givenWebhookSecret === DEVELOPMENT_WEBHOOK_SECRET)) {
+    read.fail('INTEGRATION_WEBHOOK_SECRET', 'must be set to a secret of your own when NODE_ENV=production');
+  } else if (givenWebhookSecret !== undefined && givenWebhookSecret.length < 16) {
+    read.fail('INTEGRATION_WEBHOOK_SECRET', 'must be at least 16 characters');
+  }
+
+  const policyEnvironment: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (name.startsWith('POLICY_') && value !== undefined) policyEnvironment[name] = value;
+  }
+
+  const config: AppConfig = {
+    production,
+    logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+    http: { host, port },
+    eventStore:
+      eventStoreKind === 'eventstoredb'
+        ? { kind: 'eventstoredb', connectionString: connectionString ?? '', sqlitePath }
+        : { kind: 'sqlite', sqlitePath },
+    readStore: readStoreKind === 'postgres' ? { kind: 'postgres', databaseUrl: databaseUrl ?? '' } : { kind: 'sqlite', sqlitePath },
+    redisUrl,
+    auth: {
+      algorithm,
+      secret,
+      publicKey,
+      jwksUrl,
+      issuer: read.string('AUTH_JWT_ISSUER', 'aftersales'),
+      audience: read.string('AUTH_JWT_AUDIENCE', 'aftersales-api'),
+    },
+    integrations: {
+      webhookSecret: givenWebhookSecret ?? DEVELOPMENT_WEBHOOK_SECRET,
+      payments: read.oneOf<ProviderMode>('PAYMENTS', ['sandbox', 'http'], 'sandbox'),
+      logistics: read.oneOf<ProviderMode>('LOGISTICS', ['sandbox', 'http'], 'sandbox'),
+      sandboxPaymentSettleMs: read.integer('SANDBOX_PAYMENT_SETTLE_MS', 500, 0, 86_400_000),
+    },
+    rateLimitPerMinute: read.integer('RATE_LIMIT_PER_MINUTE', 6000, 1, 10_000_000),
+    policyEnvironment,
+  };
+
+  if (read.problems.length > 0) throw new ConfigError(read.problems);
+  return config;
+}
+
+/** Every variable the service reads besides POLICY_* (API.md's configuration table, plus NODE_ENV and LOG_LEVEL). */
+export const CONFIG_VARIABLES = [
+  'NODE_ENV',
+  'LOG_LEVEL',
+  'EVENT_STORE',
+  'SQLITE_PATH',
+  'EVENTSTORE_CONNECTION_STRING',
+  'READ_STORE',
+  'DATABASE_URL',
+  'REDIS_URL',
+  'HOST',
+  'PORT',
+  'AUTH_JWT_SECRET',
+  'AUTH_JWT_ALGORITHM',
+  'AUTH_JWT_PUBLIC_KEY',
+  'AUTH_JWKS_URL',
+  'AUTH_JWT_ISSUER',
+  'AUTH_JWT_AUDIENCE',
+  'INTEGRATION_WEBHOOK_SECRET',
+  'PAYMENTS',
+  'LOGISTICS',
+  'SANDBOX_PAYMENT_SETTLE_MS',
+  'RATE_LIMIT_PER_MINUTE',
+] as const;
