@@ -77,3 +77,20 @@ describe('configuration', () => {
     expect(loadConfig({ AUTH_JWT_ALGORITHM: 'ES256', AUTH_JWKS_URL: 'https://id.example.com/jwks.json' }).auth.secret).toBeUndefined();
   });
 });
+
+describe('policy variables', () => {
+  it('takes POLICY_* as the platform defaults', () => {
+    const config = loadConfig({ POLICY_MERCHANT_RESPONSE: 'PT2S', POLICY_MAX_AMENDMENTS: '5', POLICY_AFTER_SALES_WINDOW: 'P1DT12H' });
+    expect(config.policyDefaults).toEqual({ merchantResponse: 'PT2S', maxAmendments: 5, afterSalesWindow: 'P1DT12H' });
+  });
+
+  it('names a bad value or an unknown policy variable', () => {
+    expect(problemsOf({ POLICY_MERCHANT_RESPONSE: '2 days', POLICY_COMPENSATION_CAP: '-1', POLICY_MERCHANT_RESPONCE: 'PT1H' })).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^POLICY_MERCHANT_RESPONSE: must be an ISO-8601 duration/),
+        expect.stringMatching(/^POLICY_COMPENSATION_CAP: must be a non-negative integer/),
+        'POLICY_MERCHANT_RESPONCE: is not a policy variable (see POLICY_* in the README)',
+      ]),
+    );
+  });
+});

@@ -1,3 +1,4 @@
+import { POLICY_NAMES, policyEnvVariable, policyFromEnvironment, type PolicyOverrides } from '@aftersales/domain';
 import { EnvReader } from './env-reader';
 
 export type EventStoreKind = 'sqlite' | 'eventstoredb';
@@ -34,8 +35,8 @@ export interface AppConfig {
     sandboxPaymentSettleMs: number;
   };
   rateLimitPerMinute: number;
-  /** POLICY_* values as given, by policy name; parsed and checked by the domain's policy rules. */
-  policyEnvironment: Record<string, string>;
+  /** The platform policy defaults from POLICY_* (the layer under the platform and merchant policies). */
+  policyDefaults: PolicyOverrides;
 }
 
 export class ConfigError extends Error {
@@ -93,10 +94,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     read.fail('INTEGRATION_WEBHOOK_SECRET', 'must be at least 16 characters');
   }
 
-  const policyEnvironment: Record<string, string> = {};
-  for (const [name, value] of Object.entries(env)) {
-    if (name.startsWith('POLICY_') && value !== undefined) policyEnvironment[name] = value;
+  const policyVariables = new Set(POLICY_NAMES.map(policyEnvVariable));
+  for (const name of Object.keys(env)) {
+    // A misspelt policy variable would otherwise be ignored without a word.
+    if (name.startsWith('POLICY_') && !policyVariables.has(name)) read.fail(name, 'is not a policy variable (see POLICY_* in the README)');
   }
+  const policy = policyFromEnvironment(env);
+  if (!policy.ok) for (const error of policy.errors) read.problems.push(`${error.field}: ${error.message}`);
 
   const config: AppConfig = {
     production,
@@ -123,7 +127,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       sandboxPaymentSettleMs: read.integer('SANDBOX_PAYMENT_SETTLE_MS', 500, 0, 86_400_000),
     },
     rateLimitPerMinute: read.integer('RATE_LIMIT_PER_MINUTE', 6000, 1, 10_000_000),
-    policyEnvironment,
+    policyDefaults: policy.ok ? policy.overrides : {},
   };
 
   if (read.problems.length > 0) throw new ConfigError(read.problems);

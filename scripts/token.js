@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// `npm run token -- --role buyer --sub u1`: compiles if needed (as `npm start`
+// does), then runs the compiled CLI with the monorepo's aliases resolved.
+'use strict';
+const { existsSync } = require('node:fs');
+const path = require('node:path');
+const { build, needsBuild } = require('./start');
+
+const entry = path.resolve(__dirname, '..', 'dist', 'apps', 'cli', 'src', 'token.js');
+
+if (needsBuild() || !existsSync(entry)) build();
+require('./register-aliases');
+require(entry);
