@@ -3,7 +3,7 @@ FROM node:20-bookworm AS build
 WORKDIR /app
 RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm install --no-audit --no-fund
 COPY . .
 RUN npx tsc -p tsconfig.build.json && date -u +%FT%TZ > dist/.build-stamp && npm prune --omit=dev
 
