@@ -1,0 +1,80 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  decidePolicy,
+  effectivePolicy,
+  effectivePolicyWire,
+  merchantPolicyScope,
+  policyStream,
+  type Actor,
+  type Policy,
+  type PolicyOverrides,
+  type PolicyWire,
+} from '@aftersales/domain';
+import type { AppConfig } from '@aftersales/config';
+import type { EventStore } from '@aftersales/event-store';
+import { CommandRefusedError } from '../commands/errors';
+import { toNewEvents, type CommandOrigin } from '../events/metadata';
+import { expectedAfter, loadPolicy } from '../events/streams';
+import { APP_CONFIG, EVENT_STORE } from '../infrastructure/tokens';
+
+export const PLATFORM_SCOPE = 'platform';
+
+export interface PolicyView {
+  scope: string;
+  overrides: PolicyOverrides;
+  effective: PolicyWire;
+  revision: number;
+}
+
+/**
+ * The policy in force: POLICY_* defaults, then the platform's overrides, then
+ * the merchant's, field by field. Policies are events (a stream per scope), so
+ * the policy in force at any moment can be replayed.
+ */
+@Injectable()
+export class PolicyService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+  ) {}
+
+  async effectiveFor(merchantId: string | undefined): Promise<Policy> {
+    return effectivePolicy(...(await this.layers(merchantId)));
+  }
+
+  async effectiveWireFor(merchantId: string | undefined): Promise<PolicyWire> {
+    return effectivePolicyWire(...(await this.layers(merchantId)));
+  }
+
+  async view(scope: string): Promise<PolicyView> {
+    const loaded = await loadPolicy(this.store, scope);
+    const merchantId = scope.startsWith('merchant-') ? scope.slice('merchant-'.length) : undefined;
+    return {
+      scope,
+      overrides: loaded.state.overrides,
+      effective: effectivePolicyWire(...(await this.layers(merchantId))),
+      revision: loaded.revision,
+    };
+  }
+
+  /** Replaces a scope's overrides; the same overrides again append nothing. */
+  async replace(scope: string, overrides: unknown, actor: Actor, origin: CommandOrigin, now: Date): Promise<{ view: PolicyView; position?: number }> {
+    const loaded = await loadPolicy(this.store, scope);
+    const decision = decidePolicy(loaded.state, { type: 'change-policy', actor, data: { scope, overrides } });
+    if (!decision.ok) throw new CommandRefusedError(decision.refusal);
+    let position: number | undefined;
+    if (decision.events.length > 0) {
+      const result = await this.store.append(policyStream(scope), toNewEvents(decision.events, origin, now), {
+        expectedRevision: expectedAfter(loaded.revision),
+      });
+      position = result.position;
+    }
+    return { view: await this.view(scope), position };
+  }
+
+  private async layers(merchantId: string | undefined): Promise<PolicyOverrides[]> {
+    const platform = await loadPolicy(this.store, PLATFORM_SCOPE);
+    const merchant = merchantId ? await loadPolicy(this.store, merchantPolicyScope(merchantId)) : undefined;
+    return [this.config.policyDefaults, platform.state.overrides, merchant?.state.overrides ?? {}];
+  }
+}
