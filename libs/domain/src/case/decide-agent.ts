@@ -1,0 +1,47 @@
+import { broken, type Decision } from '../refusal';
+import type { Assign, Claim, Compensate, Note, Release, Transfer } from './commands';
+import type { CaseContext } from './context';
+import type { CaseEvent } from './events';
+import { Outcome, compact, nextRefundId } from './outcome';
+import type { AfterSalesCase } from './state';
+
+// Agent work (客服): holds on cases and goodwill payouts. Holds and the
+// authority limit were checked by decide before these run.
+
+type Handler<C> = (c: AfterSalesCase, command: C, ctx: CaseContext) => Decision<CaseEvent>;
+
+export const claim: Handler<Claim> = (c, { actor }, ctx) =>
+  new Outcome(c, ctx).add({ type: 'CaseClaimed', data: { agentId: actor.id } }).decision();
+
+export const release: Handler<Release> = (c, _command, ctx) =>
+  new Outcome(c, ctx).add({ type: 'CaseReleased', data: { agentId: c.assignee ?? '' } }).decision();
+
+export const assign: Handler<Assign> = (c, { data }, ctx) =>
+  new Outcome(c, ctx).add({ type: 'CaseAssigned', data: { agentId: data.agentId } }).decision();
+
+export const transfer: Handler<Transfer> = (c, { data }, ctx) => {
+  // Moving a case to the agent who already holds it changes nothing.
+  if (data.agentId === c.assignee) return new Outcome(c, ctx).decision();
+  return new Outcome(c, ctx).add({ type: 'CaseTransferred', data: { agentId: data.agentId } }).decision();
+};
+
+export const note: Handler<Note> = (c, { data }, ctx) => {
+  if (!data.text?.trim()) return broken('note_required', 'a note has text');
+  return new Outcome(c, ctx).add({ type: 'CaseNoteAdded', data: { text: data.text } }).decision();
+};
+
+export const compensate: Handler<Compensate> = (c, { data }, ctx) => {
+  if (!Number.isSafeInteger(data.amount) || data.amount < 1) return broken('amount_must_be_positive', 'a payout is at least 1');
+  const cap = ctx.policy.compensationCap;
+  if (c.payouts + data.amount > cap) {
+    return broken('compensation_cap_exceeded', `payouts ${c.payouts} + ${data.amount} exceed the cap of ${cap}`);
+  }
+  // Not reserved on the order: payouts count against the case's cap, not the goods' price.
+  const refundId = nextRefundId(c);
+  const outcome = new Outcome(c, ctx).add({
+    type: 'CompensationGranted',
+    data: compact({ refundId, amount: data.amount, form: data.form, note: data.note }),
+  });
+  outcome.issueRefund(data.amount, 'compensation');
+  return outcome.decision();
+};
