@@ -1,0 +1,105 @@
+import type { EventSubscription, StoredEvent } from './event-store';
+
+export interface PullSubscriptionOptions {
+  /** Checkpoint: the subscription yields events strictly after it. */
+  after: number;
+  batchSize: number;
+  /** Upper bound on how long a caught-up subscription waits before looking again. */
+  pollIntervalMs: number;
+  /** Events strictly after `position`, in global order, at most `maxCount`. */
+  read(position: number, maxCount: number): StoredEvent[];
+  onClose(subscription: PullSubscription): void;
+}
+
+/**
+ * A subscription that reads the log itself: batches from the checkpoint
+ * until a read comes back empty (caught up), then waits for `notify()` (an
+ * in-process commit) or the poll interval (a commit by another process).
+ * Because it only ever asks for events after the last one it yielded, it
+ * cannot skip or repeat one, whatever wakes it.
+ */
+export class PullSubscription implements EventSubscription {
+  readonly caughtUp: Promise<void>;
+  private resolveCaughtUp!: () => void;
+  private rejectCaughtUp!: (error: Error) => void;
+  private caughtUpSettled = false;
+  private closed = false;
+  private iterated = false;
+  private position: number;
+  private wake: (() => void) | undefined;
+
+  constructor(private readonly options: PullSubscriptionOptions) {
+    this.position = options.after;
+    this.caughtUp = new Promise<void>((resolve, reject) => {
+      this.resolveCaughtUp = resolve;
+      this.rejectCaughtUp = reject;
+    });
+    // Closing before catching up rejects `caughtUp`; nobody has to await it.
+    this.caughtUp.catch(() => undefined);
+  }
+
+  /** Called after a local commit: a waiting subscription reads again at once. */
+  notify(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (!this.caughtUpSettled) {
+      this.caughtUpSettled = true;
+      this.rejectCaughtUp(new Error('The subscription was closed before it caught up'));
+    }
+    this.options.onClose(this);
+    this.notify();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<StoredEvent> {
+    if (this.iterated) throw new Error('A subscription can be iterated only once');
+    this.iterated = true;
+    return this.events();
+  }
+
+  private async *events(): AsyncGenerator<StoredEvent> {
+    try {
+      while (!this.closed) {
+        const batch = this.options.read(this.position, this.options.batchSize);
+        for (const event of batch) {
+          if (this.closed) return;
+          this.position = event.position;
+          yield event;
+        }
+        // Only an empty read proves nothing is left: events may have been
+        // committed while the consumer handled the last batch.
+        if (batch.length > 0) continue;
+        if (!this.caughtUpSettled) {
+          this.caughtUpSettled = true;
+          this.resolveCaughtUp();
+        }
+        await this.nextSignal();
+      }
+    } catch (error) {
+      if (!this.caughtUpSettled) {
+        this.caughtUpSettled = true;
+        this.rejectCaughtUp(error as Error);
+      }
+      throw error;
+    } finally {
+      await this.close();
+    }
+  }
+
+  private nextSignal(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        if (this.wake === wake) this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(wake, this.options.pollIntervalMs);
+      this.wake = wake;
+    });
+  }
+}

@@ -1,0 +1,1 @@
+export { describeEventStoreContract, type ContractOptions, type EventStoreUnderTest } from './contract';

@@ -1,0 +1,335 @@
+import Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  ConcurrencyError,
+  DuplicateEventIdError,
+  EventStoreUnavailableError,
+  SqliteEventStore,
+  type EventSubscription,
+  type NewEvent,
+  type StoredEvent,
+} from '@aftersales/event-store';
+
+// What only the SQLite adapter promises: group commit, durability on the
+// file, several processes sharing it, and a file shared with other tables.
+
+const event = (type = 'ThingHappened', data: unknown = {}): NewEvent => ({ id: randomUUID(), type, data, metadata: {} });
+
+describe('SqliteEventStore', () => {
+  let dir: string;
+  let path: string;
+  const opened: SqliteEventStore[] = [];
+  const open = (options: { pollIntervalMs?: number; busyTimeoutMs?: number } = {}): SqliteEventStore => {
+    const store = new SqliteEventStore({ path, ...options });
+    opened.push(store);
+    return store;
+  };
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'aftersales-es-'));
+    path = join(dir, 'nested', 'folder', 'events.db');
+  });
+
+  afterEach(async () => {
+    for (const store of opened.splice(0)) await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe('group commit', () => {
+    it('commits appends made in the same turn of the event loop in one transaction', async () => {
+      const store = open();
+      const before = store.groupCommitStats();
+
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => store.append(`order-${i}`, [event()], { expectedRevision: 'no_stream' })),
+      );
+
+      const after = store.groupCommitStats();
+      expect(after.batches - before.batches).toBe(1);
+      expect(after.appends - before.appends).toBe(50);
+      expect(after.largestBatch).toBe(50);
+      expect(new Set(results.map((r) => r.position)).size).toBe(50);
+    });
+
+    it('puts appends made while a batch commits into the next batch', async () => {
+      const store = open();
+      const callers = 20;
+      const appendsEach = 5;
+
+      await Promise.all(
+        Array.from({ length: callers }, async (_, caller) => {
+          for (let i = 0; i < appendsEach; i++) {
+            await store.append(`order-${caller}`, [event()], { expectedRevision: i === 0 ? 'no_stream' : i - 1 });
+          }
+        }),
+      );
+
+      const stats = store.groupCommitStats();
+      expect(stats.appends).toBe(callers * appendsEach);
+      expect(stats.batches).toBe(appendsEach);
+      expect(await store.readAll({ maxCount: 1000 })).toHaveLength(callers * appendsEach);
+    });
+
+    it('checks each append in a batch against the revisions left by the ones before it', async () => {
+      const store = open();
+      const before = store.groupCommitStats().batches;
+
+      const [first, second, winner, loser] = await Promise.allSettled([
+        store.append('order-1', [event()], { expectedRevision: 'no_stream' }),
+        store.append('order-1', [event()], { expectedRevision: 0 }),
+        store.append('order-2', [event('Won')], { expectedRevision: 'no_stream' }),
+        store.append('order-2', [event('Lost')], { expectedRevision: 'no_stream' }),
+      ]);
+
+      expect(store.groupCommitStats().batches - before).toBe(1);
+      expect(first).toMatchObject({ status: 'fulfilled', value: { nextExpectedRevision: 0 } });
+      expect(second).toMatchObject({ status: 'fulfilled', value: { nextExpectedRevision: 1 } });
+      expect(winner.status).toBe('fulfilled');
+      expect(loser).toMatchObject({ status: 'rejected', reason: expect.any(ConcurrencyError) });
+      expect((loser as PromiseRejectedResult).reason).toMatchObject({ expected: 'no_stream', actual: 0 });
+      expect((await store.readStream('order-2')).map((e) => e.type)).toEqual(['Won']);
+    });
+
+    it('lets one refused append in a batch write nothing and fail no other append', async () => {
+      const store = open();
+      const taken = event();
+      await store.append('order-0', [taken], { expectedRevision: 'no_stream' });
+      const before = store.groupCommitStats().batches;
+
+      const [good1, refused, good2] = await Promise.allSettled([
+        store.append('order-1', [event(), event()], { expectedRevision: 'no_stream' }),
+        // Its first event would insert fine; the second reuses an id.
+        store.append('order-2', [event(), { ...event(), id: taken.id }], { expectedRevision: 'no_stream' }),
+        store.append('order-3', [event(), event()], { expectedRevision: 'no_stream' }),
+      ]);
+
+      expect(store.groupCommitStats().batches - before).toBe(1);
+      expect(good1.status).toBe('fulfilled');
+      expect(good2.status).toBe('fulfilled');
+      expect(refused).toMatchObject({ status: 'rejected', reason: expect.any(DuplicateEventIdError) });
+      expect(await store.readStream('order-1')).toHaveLength(2);
+      expect(await store.readStream('order-2')).toEqual([]);
+      expect(await store.readStream('order-3')).toHaveLength(2);
+    });
+
+    it('acknowledges an append only once it is committed and visible to other connections', async () => {
+      const store = open();
+      await store.append('order-0', [event()], { expectedRevision: 'no_stream' });
+      const other = new Database(path, { readonly: true });
+      try {
+        const count = other.prepare<[], number>('SELECT COUNT(*) FROM es_events').pluck();
+        const seen = await Promise.all(
+          Array.from({ length: 10 }, (_, i) =>
+            store.append(`order-${i + 1}`, [event()], { expectedRevision: 'no_stream' }).then(() => count.get()),
+          ),
+        );
+        expect(seen.every((n) => n === 11)).toBe(true);
+      } finally {
+        other.close();
+      }
+    });
+
+    it('rejects every append of a batch that cannot commit, and recovers afterwards', async () => {
+      const store = open({ busyTimeoutMs: 50 });
+      const blocker = new Database(path);
+      try {
+        blocker.exec('BEGIN IMMEDIATE');
+        const outcomes = await Promise.allSettled(
+          Array.from({ length: 3 }, (_, i) => store.append(`order-${i}`, [event()], { expectedRevision: 'no_stream' })),
+        );
+        for (const outcome of outcomes) {
+          expect(outcome).toMatchObject({ status: 'rejected', reason: expect.any(EventStoreUnavailableError) });
+        }
+        blocker.exec('ROLLBACK');
+      } finally {
+        blocker.close();
+      }
+
+      await store.append('order-0', [event()], { expectedRevision: 'no_stream' });
+      expect(await store.readAll()).toHaveLength(1);
+    });
+  });
+
+  describe('event ids', () => {
+    it('refuses an id already used in another stream', async () => {
+      const store = open();
+      const first = event();
+      await store.append('order-1', [first], { expectedRevision: 'no_stream' });
+
+      const attempt = store.append('order-2', [{ ...event(), id: first.id.toUpperCase() }], { expectedRevision: 'no_stream' });
+
+      await expect(attempt).rejects.toBeInstanceOf(DuplicateEventIdError);
+      await expect(attempt).rejects.toMatchObject({ code: 'DUPLICATE_EVENT_ID', eventId: first.id, stream: 'order-2' });
+      expect(await store.readStream('order-2')).toEqual([]);
+    });
+
+    it('refuses an id reused at another place in the same stream', async () => {
+      const store = open();
+      const first = event();
+      await store.append('order-1', [first], { expectedRevision: 'no_stream' });
+
+      await expect(store.append('order-1', [first], { expectedRevision: 0 })).rejects.toBeInstanceOf(DuplicateEventIdError);
+      expect(await store.readStream('order-1')).toHaveLength(1);
+    });
+
+    it('lets a conflicting revision win over a reused id', async () => {
+      const store = open();
+      const first = event();
+      await store.append('order-1', [first, event()], { expectedRevision: 'no_stream' });
+
+      await expect(store.append('order-2', [first], { expectedRevision: 3 })).rejects.toBeInstanceOf(ConcurrencyError);
+    });
+
+    it.each(['any', 'stream_exists'] as const)('treats a retry with %s as a no-op', async (expectedRevision) => {
+      const store = open();
+      await store.append('order-1', [event()], { expectedRevision: 'no_stream' });
+      const retried = [event(), event()];
+      const original = await store.append('order-1', retried, { expectedRevision });
+      await store.append('order-1', [event()], { expectedRevision: 2 });
+
+      await expect(store.append('order-1', retried, { expectedRevision })).resolves.toEqual(original);
+      expect(await store.readStream('order-1')).toHaveLength(4);
+    });
+  });
+
+  describe('the file', () => {
+    it('keeps acknowledged events across a reopen, and positions keep increasing', async () => {
+      const first = open();
+      const appended = await first.append('order-1', [event('A', { n: 1 }), event('B', { n: 2 })], {
+        expectedRevision: 'no_stream',
+      });
+      const before = await first.readAll();
+      await first.close();
+
+      const second = open();
+      expect(await second.readAll()).toEqual(before);
+      expect(await second.headPosition()).toBe(appended.position);
+      const next = await second.append('order-1', [event()], { expectedRevision: 1 });
+      expect(next.position).toBeGreaterThan(appended.position);
+    });
+
+    it('starts empty: head 0, nothing to read, a subscription caught up at once', async () => {
+      const store = open();
+      expect(await store.headPosition()).toBe(0);
+      expect(await store.readAll()).toEqual([]);
+      const subscription = store.subscribeToAll({});
+      const iteration = drain(subscription);
+      await subscription.caughtUp;
+      await subscription.close();
+      expect(await iteration).toEqual([]);
+    });
+
+    it('shares the file with other tables and migrates idempotently', async () => {
+      const bootstrap = new Database(join(dir, 'shared.db'));
+      bootstrap.exec("CREATE TABLE read_model_cases (id TEXT PRIMARY KEY); INSERT INTO read_model_cases VALUES ('case-1')");
+      bootstrap.close();
+      path = join(dir, 'shared.db');
+
+      const first = open();
+      await first.append('order-1', [event()], { expectedRevision: 'no_stream' });
+      await first.close();
+      const second = open();
+      expect(await second.readStream('order-1')).toHaveLength(1);
+
+      const inspect = new Database(path, { readonly: true });
+      try {
+        expect(inspect.prepare('SELECT id FROM read_model_cases').pluck().all()).toEqual(['case-1']);
+        expect(inspect.prepare('SELECT version FROM es_schema_migrations').pluck().all()).toEqual([1]);
+        expect(inspect.pragma('journal_mode', { simple: true })).toBe('wal');
+      } finally {
+        inspect.close();
+      }
+    });
+
+    it('lets a second instance on the same file follow appends through polling', async () => {
+      const writer = open();
+      const reader = open({ pollIntervalMs: 20 });
+      const subscription = reader.subscribeToAll({});
+      const received: StoredEvent[] = [];
+      const iteration = (async () => {
+        for await (const stored of subscription) {
+          received.push(stored);
+          if (received.length === 3) break;
+        }
+      })();
+      await subscription.caughtUp;
+
+      const events = [event(), event(), event()];
+      await writer.append('order-1', events.slice(0, 2), { expectedRevision: 'no_stream' });
+      await writer.append('order-2', events.slice(2), { expectedRevision: 'no_stream' });
+
+      await withTimeout(iteration, 5_000);
+      expect(received.map((e) => e.id)).toEqual(events.map((e) => e.id));
+    });
+  });
+
+  describe('subscriptions', () => {
+    it('delivers every event exactly once, in order, while many writers append', async () => {
+      const store = open();
+      const writers = 20;
+      const appendsEach = 25;
+      const total = writers * appendsEach;
+      const subscription = store.subscribeToAll({});
+      const received: StoredEvent[] = [];
+      const iteration = (async () => {
+        for await (const stored of subscription) {
+          received.push(stored);
+          if (received.length === total) break;
+          // A slow consumer: batches commit while it works.
+          if (received.length % 50 === 0) await new Promise((resolve) => setImmediate(resolve));
+        }
+      })();
+
+      await Promise.all(
+        Array.from({ length: writers }, async (_, w) => {
+          for (let i = 0; i < appendsEach; i++) {
+            await store.append(`order-${w}`, [event()], { expectedRevision: i === 0 ? 'no_stream' : i - 1 });
+          }
+        }),
+      );
+      await withTimeout(iteration, 10_000);
+
+      const all = await store.readAll({ maxCount: total + 1 });
+      expect(received.map((e) => e.position)).toEqual(all.map((e) => e.position));
+    });
+  });
+
+  describe('close', () => {
+    it('commits appends already queued, refuses new ones and ends subscriptions', async () => {
+      const store = open();
+      const subscription = store.subscribeToAll({});
+      const iteration = drain(subscription);
+      await subscription.caughtUp;
+      const queued = store.append('order-1', [event()], { expectedRevision: 'no_stream' });
+
+      await store.close();
+
+      await expect(queued).resolves.toMatchObject({ nextExpectedRevision: 0 });
+      await expect(store.append('order-2', [event()], { expectedRevision: 'no_stream' })).rejects.toBeInstanceOf(
+        EventStoreUnavailableError,
+      );
+      await expect(store.readAll()).rejects.toBeInstanceOf(EventStoreUnavailableError);
+      await withTimeout(iteration, 5_000);
+
+      const reopened = open();
+      expect(await reopened.readStream('order-1')).toHaveLength(1);
+    });
+  });
+});
+
+async function drain(subscription: EventSubscription): Promise<StoredEvent[]> {
+  const events: StoredEvent[] = [];
+  for await (const stored of subscription) events.push(stored);
+  return events;
+}
+
+function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Timed out after ${timeoutMs} ms`)), timeoutMs);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
