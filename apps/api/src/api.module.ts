@@ -1,14 +1,32 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { AppConfig } from '@aftersales/config';
 import { InfrastructureModule } from '@aftersales/application';
+import { EdgeGuard } from './auth/edge.guard';
+import { TokenVerifier } from './auth/token-verifier';
 import { HealthController } from './health/health.controller';
+import { correlationIdOf } from './http/correlation';
+import { HttpEdgeSetup } from './http/http-edge';
+import { RefusedBodyInterceptor } from './http/refused-body.interceptor';
+import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
+import { IdempotencyModule } from '@aftersales/application';
+import { MetricsModule } from './metrics/metrics.module';
+import { ProblemFilter } from './problem/problem.filter';
+import { createValidationPipe } from './problem/validation';
+import { CallerThrottlerGuard } from './rate-limit/caller-throttler.guard';
 
-const CORRELATION_HEADER = 'x-correlation-id';
+const RATE_LIMIT_WINDOW_MS = 60_000;
 
+/**
+ * The API process. Everything a route gets without asking is global here:
+ * the edge guard (token, rate limit, role), the refused-body and idempotency
+ * interceptors, the strict ValidationPipe and the problem+json filter. Route
+ * modules are added to `imports`.
+ */
 @Module({})
 export class ApiModule {
   static register(config: AppConfig): DynamicModule {
@@ -16,22 +34,33 @@ export class ApiModule {
       module: ApiModule,
       imports: [
         InfrastructureModule.forRoot(config),
+        IdempotencyModule.forRoot(config),
         LoggerModule.forRoot({
           pinoHttp: {
             level: config.logLevel,
-            // One id follows a request through logs and into its events' metadata.
-            genReqId: (request: IncomingMessage) => {
-              const given = request.headers[CORRELATION_HEADER];
-              return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
-            },
-            customProps: (request: IncomingMessage) => ({ correlationId: (request as IncomingMessage & { id?: string }).id }),
+            // One id follows a request through logs, the X-Correlation-Id header and its events' metadata.
+            genReqId: (request: IncomingMessage) => correlationIdOf(request),
+            customProps: (request: IncomingMessage) => ({ correlationId: correlationIdOf(request) }),
             redact: ['req.headers.authorization', 'req.headers["x-signature"]'],
             autoLogging: { ignore: (request: IncomingMessage) => request.url === '/health' },
           },
         }),
+        MetricsModule,
         TerminusModule.forRoot({ errorLogStyle: 'json' }),
+        ThrottlerModule.forRoot({ throttlers: [{ name: 'default', ttl: RATE_LIMIT_WINDOW_MS, limit: config.rateLimitPerMinute }] }),
       ],
       controllers: [HealthController],
+      providers: [
+        HttpEdgeSetup,
+        TokenVerifier,
+        CallerThrottlerGuard,
+        { provide: APP_GUARD, useClass: EdgeGuard },
+        // Global interceptors run in this order: a refused body is answered before idempotency records anything.
+        { provide: APP_INTERCEPTOR, useClass: RefusedBodyInterceptor },
+        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+        { provide: APP_FILTER, useClass: ProblemFilter },
+      ],
     };
   }
 }

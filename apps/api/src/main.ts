@@ -1,12 +1,13 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError, loadConfig, type AppConfig } from '@aftersales/config';
 import { LocalRedisServer } from '@aftersales/scheduling';
 import { ApiModule } from './api.module';
+import { createFastifyAdapter } from './http/http-edge';
+import { setupOpenApi } from './openapi/openapi';
 
 const SHUTDOWN_GRACE_MS = 8000;
 
@@ -31,24 +32,14 @@ async function main(): Promise<void> {
     config = { ...config, redisUrl: localRedis.url };
   }
 
-  const app = await NestFactory.create<NestFastifyApplication>(
-    ApiModule.register(config),
-    new FastifyAdapter({ bodyLimit: 1_048_576 }),
-    { bufferLogs: true },
-  );
+  // Body parsing is the edge's own (HttpEdgeSetup): JSON only, refusals deferred until after authentication.
+  const app = await NestFactory.create<NestFastifyApplication>(ApiModule.register(config), createFastifyAdapter(), {
+    bufferLogs: true,
+    bodyParser: false,
+  });
   const logger = app.get(Logger);
   app.useLogger(logger);
-
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('After-sales API')
-      .setDescription('Refunds, returns, exchanges, repairs, re-shipments and compensation after payment.')
-      .setVersion('1')
-      .addBearerAuth()
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  setupOpenApi(app);
 
   await app.listen(config.http.port, config.http.host);
   const address = `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${config.http.port}`;

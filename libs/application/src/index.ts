@@ -10,3 +10,4 @@ export * from './policy/policy.service';
 export * from './views/case-view';
 export * from './views/order-view';
 export * from './views/stream-reads.service';
+export * from './idempotency';

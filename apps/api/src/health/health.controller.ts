@@ -1,9 +1,11 @@
-import { Controller, Get, Inject } from '@nestjs/common';
+import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { HealthCheck, HealthCheckService, HealthIndicatorService, type HealthCheckResult } from '@nestjs/terminus';
 import type { Redis } from 'ioredis';
 import { EVENT_STORE, REDIS } from '@aftersales/application';
 import type { EventStore } from '@aftersales/event-store';
+import { Public } from '../auth/decorators';
+import { ProblemException } from '../problem/problem';
 
 const CHECK_TIMEOUT_MS = 2000;
 
@@ -19,15 +21,26 @@ export class HealthController {
   ) {}
 
   @Get()
+  @Public()
   @HealthCheck()
   @ApiOperation({ summary: 'Liveness and readiness: event store and Redis reachable' })
   @ApiResponse({ status: 200, description: 'Every dependency answered' })
-  @ApiResponse({ status: 503, description: 'A dependency did not answer; the body says which' })
-  check() {
-    return this.health.check([
-      () => this.probe('eventStore', async () => ({ headPosition: await this.eventStore.headPosition() })),
-      () => this.probe('redis', async () => ({ reply: await this.redis.ping() })),
-    ]);
+  @ApiResponse({ status: 503, description: 'A dependency did not answer; `checks` says which (problem+json)' })
+  async check(): Promise<HealthCheckResult> {
+    try {
+      return await this.health.check([
+        () => this.probe('eventStore', async () => ({ headPosition: await this.eventStore.headPosition() })),
+        () => this.probe('redis', async () => ({ reply: await this.redis.ping() })),
+      ]);
+    } catch (error) {
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      // Errors are problem+json everywhere; the terminus result goes along as `checks`.
+      const result = error.getResponse() as Partial<HealthCheckResult>;
+      const down = Object.keys(result.error ?? {});
+      throw new ProblemException(503, 'Service Unavailable', `Not every dependency answered: ${down.join(', ') || 'unknown'}.`, {
+        checks: result.details,
+      });
+    }
   }
 
   private async probe<K extends string>(key: K, call: () => Promise<Record<string, unknown>>) {

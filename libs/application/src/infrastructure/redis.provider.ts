@@ -3,6 +3,8 @@ import { Redis } from 'ioredis';
 import type { AppConfig } from '@aftersales/config';
 import { APP_CONFIG, REDIS } from './tokens';
 
+const QUIT_TIMEOUT_MS = 1000;
+
 export const redisProvider: Provider = {
   provide: REDIS,
   inject: [APP_CONFIG],
@@ -21,11 +23,21 @@ export class RedisShutdown implements OnApplicationShutdown {
   constructor(@Inject(REDIS) private readonly redis: Redis) {}
 
   async onApplicationShutdown(): Promise<void> {
+    // QUIT waits for Redis to answer; with Redis gone it would wait forever
+    // and hold up the whole shutdown, so it gets a moment and then the socket is dropped.
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), QUIT_TIMEOUT_MS)));
     try {
-      await this.redis.quit();
+      const outcome = await Promise.race([this.redis.quit(), gaveUp]);
+      if (outcome === 'timeout') {
+        this.logger.warn(`Redis did not answer QUIT within ${QUIT_TIMEOUT_MS} ms; disconnecting`);
+        this.redis.disconnect();
+      }
     } catch (error) {
       this.logger.warn(`Redis did not close cleanly: ${(error as Error).message}`);
       this.redis.disconnect();
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

@@ -1,0 +1,3 @@
+export * from './idempotency-store';
+export * from './sqlite-idempotency-store';
+export * from './idempotency.module';

@@ -1,0 +1,86 @@
+import type { IdempotencyScope, RecordedResponse } from './idempotency-store';
+import { SqliteIdempotencyStore } from './sqlite-idempotency-store';
+
+const HOUR = 60 * 60 * 1000;
+const scope: IdempotencyScope = { principal: 'buyer:u1', method: 'POST', path: '/v1/cases', key: 'k-1' };
+const created: RecordedResponse = { status: 201, headers: { etag: '"0"' }, body: { caseId: 'c1', revision: 0 } };
+
+describe('SqliteIdempotencyStore', () => {
+  let now: number;
+  let store: SqliteIdempotencyStore;
+
+  beforeEach(() => {
+    now = Date.UTC(2026, 0, 1);
+    store = new SqliteIdempotencyStore({ path: ':memory:', now: () => now, leaseMs: 60_000 });
+  });
+
+  afterEach(() => store.close());
+
+  async function started(request = 'hash-a', at = scope): Promise<string> {
+    const claim = await store.begin(at, request);
+    if (claim.outcome !== 'started') throw new Error(`expected started, got ${claim.outcome}`);
+    return claim.claimId;
+  }
+
+  it('starts the first request, then replays its response for the same body', async () => {
+    const claimId = await started();
+    await store.complete(scope, claimId, created);
+    await expect(store.begin(scope, 'hash-a')).resolves.toEqual({ outcome: 'replay', response: created });
+  });
+
+  it('replays an empty body as undefined', async () => {
+    await store.complete(scope, await started(), { status: 200, headers: {}, body: undefined });
+    await expect(store.begin(scope, 'hash-a')).resolves.toEqual({ outcome: 'replay', response: { status: 200, headers: {}, body: undefined } });
+  });
+
+  it('says mismatch for another body, in progress or finished', async () => {
+    const claimId = await started();
+    await expect(store.begin(scope, 'hash-b')).resolves.toEqual({ outcome: 'mismatch' });
+    await store.complete(scope, claimId, created);
+    await expect(store.begin(scope, 'hash-b')).resolves.toEqual({ outcome: 'mismatch' });
+  });
+
+  it('says in progress while the first request runs', async () => {
+    await started();
+    await expect(store.begin(scope, 'hash-a')).resolves.toEqual({ outcome: 'in_progress' });
+  });
+
+  it('keeps keys apart by principal, method and path', async () => {
+    await started();
+    await started('hash-a', { ...scope, principal: 'buyer:u2' });
+    await started('hash-a', { ...scope, method: 'PUT' });
+    await started('hash-a', { ...scope, path: '/v1/cases/c1/withdraw' });
+  });
+
+  it('forgets a released claim, so a retry runs again', async () => {
+    await store.release(scope, await started());
+    await started();
+  });
+
+  it('lets a retry take over a claim whose lease ran out, and ignores the late first holder', async () => {
+    const first = await started();
+    now += 61_000;
+    const second = await started();
+    await store.complete(scope, first, { status: 200, headers: {}, body: { from: 'first' } });
+    await expect(store.begin(scope, 'hash-a')).resolves.toEqual({ outcome: 'in_progress' });
+    await store.complete(scope, second, { status: 200, headers: {}, body: { from: 'second' } });
+    await expect(store.begin(scope, 'hash-a')).resolves.toMatchObject({ outcome: 'replay', response: { body: { from: 'second' } } });
+  });
+
+  it('keeps a record 24 hours, then starts afresh', async () => {
+    await store.complete(scope, await started(), created);
+    now += 24 * HOUR - 1;
+    await expect(store.begin(scope, 'hash-a')).resolves.toMatchObject({ outcome: 'replay' });
+    now += 1;
+    await expect(store.begin(scope, 'hash-b')).resolves.toMatchObject({ outcome: 'started' });
+  });
+
+  it('purges expired records', async () => {
+    for (const key of ['a', 'b', 'c']) await store.complete({ ...scope, key }, await started('h', { ...scope, key }), created);
+    now += 12 * HOUR;
+    await store.complete({ ...scope, key: 'd' }, await started('h', { ...scope, key: 'd' }), created);
+    now += 12 * HOUR;
+    await expect(store.purgeExpired()).resolves.toBe(3);
+    await expect(store.begin({ ...scope, key: 'd' }, 'h')).resolves.toMatchObject({ outcome: 'replay' });
+  });
+});
