@@ -5,15 +5,15 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
 import type { IncomingMessage } from 'node:http';
 import type { AppConfig } from '@aftersales/config';
-import { InfrastructureModule } from '@aftersales/application';
+import { IdempotencyModule, InfrastructureModule } from '@aftersales/application';
 import { EdgeGuard } from './auth/edge.guard';
+import { CommandApiModule } from './command-api.module';
 import { TokenVerifier } from './auth/token-verifier';
 import { HealthController } from './health/health.controller';
 import { correlationIdOf } from './http/correlation';
 import { HttpEdgeSetup } from './http/http-edge';
 import { RefusedBodyInterceptor } from './http/refused-body.interceptor';
 import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
-import { IdempotencyModule } from '@aftersales/application';
 import { MetricsModule } from './metrics/metrics.module';
 import { ProblemFilter } from './problem/problem.filter';
 import { createValidationPipe } from './problem/validation';
@@ -48,6 +48,7 @@ export class ApiModule {
         MetricsModule,
         TerminusModule.forRoot({ errorLogStyle: 'json' }),
         ThrottlerModule.forRoot({ throttlers: [{ name: 'default', ttl: RATE_LIMIT_WINDOW_MS, limit: config.rateLimitPerMinute }] }),
+        CommandApiModule,
       ],
       controllers: [HealthController],
       providers: [

@@ -1,0 +1,19 @@
+import { Module } from '@nestjs/common';
+import { ApplicationModule } from '@aftersales/application';
+import { CasesController } from './cases/cases.controller';
+import { CommandGateway } from './cases/command-gateway';
+import { OrdersController } from './orders/orders.controller';
+import { PoliciesController } from './policies/policies.controller';
+
+/**
+ * The command routes and the reads that must reflect a write at once (from
+ * the streams): orders, cases and policies. Needs ApiModule's global edge
+ * (token, roles, idempotency, validation, problem+json) and its
+ * InfrastructureModule.
+ */
+@Module({
+  imports: [ApplicationModule],
+  controllers: [OrdersController, CasesController, PoliciesController],
+  providers: [CommandGateway],
+})
+export class CommandApiModule {}
