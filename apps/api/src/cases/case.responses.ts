@@ -106,4 +106,5 @@ export class CaseEventResponse {
 
 export class CaseEventsResponse {
   @ApiProperty({ type: [CaseEventResponse] }) items!: CaseEventResponse[];
+  @ApiPropertyOptional({ description: 'Pass as cursor for the next page; absent on the last page' }) nextCursor?: string;
 }

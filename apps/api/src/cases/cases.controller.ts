@@ -1,4 +1,4 @@
-import { applyDecorators, Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { Clock, PolicyService, StreamReadsService, toCaseView, type CaseCommandResult } from '@aftersales/application';
@@ -26,6 +26,7 @@ import {
 } from './case.dto';
 import { CaseCommandResponse, CaseEventsResponse, CaseResponse } from './case.responses';
 import { CommandGateway } from './command-gateway';
+import { DEFAULT_PAGE_SIZE, ListPageQuery, revisionCursor, revisionFromCursor } from './list-page';
 import { definedFields, EmptyBodyPipe, IdParamPipe } from './fields';
 import { CaseCommandProblems, ETAG_HEADER, IdPathParam, IfMatchHeader, ProblemResponse } from './problem-docs';
 
@@ -120,12 +121,17 @@ export class CasesController {
   @IdPathParam('caseId', 'The case')
   @ApiOkResponse({ type: CaseEventsResponse, headers: ETAG_HEADER })
   @ProblemResponse(404, 'Unknown case, or one the caller may not see')
-  async events(@CaseIdParam() caseId: string, @Acting() acting: ActingCaller): Promise<CaseEventsResponse> {
+  async events(@CaseIdParam() caseId: string, @Query() page: ListPageQuery, @Acting() acting: ActingCaller): Promise<CaseEventsResponse> {
+    const from = revisionFromCursor(page.cursor);
+    const limit = page.limit ?? DEFAULT_PAGE_SIZE;
     const events = await this.gateway.read('case', () => this.reads.caseEvents(caseId, acting.actor));
     const last = events.at(-1);
     if (last) acting.reply.header('ETag', etagOf(last.revision));
+    const items = events.filter((e) => e.revision >= from).slice(0, limit);
+    const next = items.at(-1);
     return {
-      items: events.map((e) => ({
+      ...(next && last && next.revision < last.revision ? { nextCursor: revisionCursor(next.revision + 1) } : {}),
+      items: items.map((e) => ({
         id: e.id,
         type: e.type,
         data: e.data as Record<string, unknown>,

@@ -42,3 +42,14 @@ describe('parseJsonBody', () => {
     expect(parse(`${'['.repeat(100_000)}${']'.repeat(100_000)}`).ok).toBe(false);
   });
 });
+
+describe('parseJsonBody and encodings', () => {
+  it('refuses bytes that are not UTF-8', () => {
+    const result = parseJsonBody(Buffer.concat([Buffer.from('{"text":"'), Buffer.from([0xff, 0xfe]), Buffer.from('broken"}')]));
+    expect(result.ok).toBe(false);
+  });
+
+  it('accepts multi-byte UTF-8', () => {
+    expect(parseJsonBody(Buffer.from('{"text":"售后 ✓"}'))).toEqual({ ok: true, value: { text: '售后 ✓' } });
+  });
+});

@@ -5,6 +5,8 @@ export const MAX_JSON_DEPTH = 20;
 /** Keys that could reach an object's prototype once a body is merged or copied somewhere. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
 export type JsonBodyResult = { ok: true; value: unknown } | { ok: false; problem: ProblemException };
 
 /**
@@ -13,7 +15,14 @@ export type JsonBodyResult = { ok: true; value: unknown } | { ok: false; problem
  * command without fields may send none.
  */
 export function parseJsonBody(bytes: Buffer): JsonBodyResult {
-  const text = bytes.toString('utf8');
+  let text: string;
+  try {
+    // JSON is UTF-8 (RFC 8259 §8.1); bytes that are not would otherwise be
+    // stored as replacement characters, silently changing what was sent.
+    text = strictUtf8.decode(bytes);
+  } catch {
+    return { ok: false, problem: problems.badRequest('The body is not valid UTF-8.') };
+  }
   if (text.trim() === '') return { ok: true, value: undefined };
   let value: unknown;
   try {

@@ -125,7 +125,7 @@ export class ExecuteCaseCommandHandler implements ICommandHandler<ExecuteCaseCom
 
     let appended;
     try {
-      appended = await this.store.append(caseStream(caseId), toNewEvents(decision.events as CaseEvent[], origin, now), {
+      appended = await this.store.append(caseStream(caseId), caseEventsToAppend(decision.events, origin, now), {
         expectedRevision: expectedAfter(kase.revision),
       });
     } catch (error) {
@@ -150,6 +150,18 @@ export class ExecuteCaseCommandHandler implements ICommandHandler<ExecuteCaseCom
     }
     return events;
   }
+}
+
+/** Auto-review decides for the platform: its approval and what follows it are the system's acts, not the buyer's. */
+const AUTO_REVIEW_ACTOR = { role: 'system', id: 'auto-review' } as const;
+
+function caseEventsToAppend(events: readonly CaseEvent[], origin: CommandOrigin, now: Date) {
+  const autoReview = events.findIndex((e) => e.type === 'AutoReviewApproved');
+  if (autoReview < 0) return toNewEvents(events, origin, now);
+  return [
+    ...toNewEvents(events.slice(0, autoReview), origin, now),
+    ...toNewEvents(events.slice(autoReview), { ...origin, actor: AUTO_REVIEW_ACTOR, causationId: origin.causationId ?? origin.correlationId }, now),
+  ];
 }
 
 export type { CommandOrigin };
