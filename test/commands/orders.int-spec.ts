@@ -256,6 +256,8 @@ describe('order routes', () => {
     expect(metrics.text).toMatch(/command_outcomes_total\{command="register",outcome="unchanged"\} \d+/);
     expect(metrics.text).toMatch(/command_outcomes_total\{command="register",outcome="refused"\} \d+/);
     expect(metrics.text).toMatch(/command_outcomes_total\{command="mark-delivered",outcome="refused"\} \d+/);
+    // Every acknowledged append is timed.
+    expect(metrics.text).toMatch(/event_store_append_duration_seconds_count\{outcome="ok"\} [1-9]\d*/);
   });
 
   it('documents the order routes in the OpenAPI document', async () => {

@@ -1,5 +1,6 @@
 export * from './infrastructure/tokens';
 export * from './infrastructure/infrastructure.module';
+export * from './infrastructure/observed-event-store';
 export * from './application.module';
 export * from './commands/case-commands';
 export * from './commands/order-commands';

@@ -2,6 +2,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { AppendObserver, AppendOutcome } from '@aftersales/application';
 
 /** Route label for requests that matched no route, so raw URLs never become label values. */
 const UNMATCHED_ROUTE = 'unmatched';
@@ -14,7 +15,7 @@ const UNMATCHED_ROUTE = 'unmatched';
  * declared already, and `counter()`/`histogram()` add more.
  */
 @Injectable()
-export class MetricsService implements OnModuleInit {
+export class MetricsService implements OnModuleInit, AppendObserver {
   readonly registry = new Registry();
 
   readonly httpRequests = new Counter({
@@ -43,9 +44,14 @@ export class MetricsService implements OnModuleInit {
   readonly eventStoreAppendDuration = new Histogram({
     name: 'event_store_append_duration_seconds',
     help: 'Time to append to a stream, until the store acknowledged it',
+    labelNames: ['outcome'] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     registers: [this.registry],
   });
+
+  appendObserved(seconds: number, outcome: AppendOutcome): void {
+    this.eventStoreAppendDuration.observe({ outcome }, seconds);
+  }
 
   constructor(private readonly adapterHost: HttpAdapterHost) {
     collectDefaultMetrics({ register: this.registry });

@@ -1,15 +1,19 @@
 import { Inject, Injectable, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import type { AppConfig } from '@aftersales/config';
 import { EventStoreDbEventStore, SqliteEventStore, type EventStore } from '@aftersales/event-store';
-import { APP_CONFIG, EVENT_STORE } from './tokens';
+import { ObservedEventStore, type AppendObserver } from './observed-event-store';
+import { APP_CONFIG, APPEND_OBSERVER, EVENT_STORE } from './tokens';
 
 export const eventStoreProvider: Provider = {
   provide: EVENT_STORE,
-  inject: [APP_CONFIG],
-  useFactory: (config: AppConfig): EventStore =>
-    config.eventStore.kind === 'eventstoredb'
-      ? new EventStoreDbEventStore({ connectionString: config.eventStore.connectionString })
-      : new SqliteEventStore({ path: config.eventStore.sqlitePath }),
+  inject: [APP_CONFIG, { token: APPEND_OBSERVER, optional: true }],
+  useFactory: (config: AppConfig, observer?: AppendObserver): EventStore => {
+    const store =
+      config.eventStore.kind === 'eventstoredb'
+        ? new EventStoreDbEventStore({ connectionString: config.eventStore.connectionString })
+        : new SqliteEventStore({ path: config.eventStore.sqlitePath });
+    return observer ? new ObservedEventStore(store, observer) : store;
+  },
 };
 
 @Injectable()

@@ -2,3 +2,5 @@
 export const APP_CONFIG = Symbol('APP_CONFIG');
 export const EVENT_STORE = Symbol('EVENT_STORE');
 export const REDIS = Symbol('REDIS');
+/** Optional: an AppendObserver (the API's metrics) that times every append. */
+export const APPEND_OBSERVER = Symbol('APPEND_OBSERVER');
