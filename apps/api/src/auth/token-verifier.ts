@@ -14,6 +14,9 @@ const CLOCK_TOLERANCE_SECONDS = 5;
 
 type VerificationKey = KeyLike | Uint8Array | JWTVerifyGetKey;
 
+/** Verified tokens remembered per process: clients send the same token with every request. */
+const VERIFIED_TOKENS_KEPT = 10_000;
+
 /**
  * Verifies bearer tokens with the one algorithm the configuration pins
  * (HS256 secret, or an RS256/ES256 public key or JWKS): `none` and any other
@@ -23,6 +26,8 @@ type VerificationKey = KeyLike | Uint8Array | JWTVerifyGetKey;
 export class TokenVerifier implements OnModuleInit {
   private readonly logger = new Logger(TokenVerifier.name);
   private key?: Promise<VerificationKey>;
+  /** Token → caller and expiry; only tokens whose signature and claims passed go in. */
+  private readonly verified = new Map<string, { caller: Caller; expiresAtMs: number }>();
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
@@ -32,6 +37,10 @@ export class TokenVerifier implements OnModuleInit {
   }
 
   async verify(token: string): Promise<Caller> {
+    const known = this.verified.get(token);
+    // Expiry is checked on every use, with the same tolerance jose applies.
+    if (known && Date.now() < known.expiresAtMs + CLOCK_TOLERANCE_SECONDS * 1000) return known.caller;
+    if (known) this.verified.delete(token);
     const { algorithm, issuer, audience } = this.config.auth;
     let claims: Record<string, unknown>;
     try {
@@ -45,6 +54,8 @@ export class TokenVerifier implements OnModuleInit {
     }
     const caller = callerFromClaims(claims);
     if ('refused' in caller) throw new TokenRejectedError(`The token is not accepted: ${caller.refused}.`);
+    if (this.verified.size >= VERIFIED_TOKENS_KEPT) this.verified.clear();
+    this.verified.set(token, { caller, expiresAtMs: Number(claims.exp) * 1000 });
     return caller;
   }
 

@@ -52,11 +52,11 @@ export class ExecuteCaseCommandHandler implements ICommandHandler<ExecuteCaseCom
   ) {}
 
   async execute({ caseId, command, origin, ifMatch }: ExecuteCaseCommand): Promise<CaseCommandResult> {
-    let orderTouched: string | undefined;
+    let orphanedOn: string | undefined;
     try {
       for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
         const orderId = command.type === 'request' ? command.data.orderId : await this.orderOf(caseId);
-        const outcome = await this.orderLock.run(orderId, () => this.attempt(caseId, command, origin, ifMatch, (touched) => (orderTouched = touched)));
+        const outcome = await this.orderLock.run(orderId, () => this.attempt(caseId, command, origin, ifMatch, (orderId) => (orphanedOn = orderId)));
         if (outcome !== 'conflict') return outcome;
         // Spread the retries of writers in other processes apart.
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 ** attempt));
@@ -65,7 +65,7 @@ export class ExecuteCaseCommandHandler implements ICommandHandler<ExecuteCaseCom
     } finally {
       // A reservation or hold made for a decision whose case append then lost
       // a race must not keep the order's money or lines.
-      if (orderTouched) await this.followUps.releaseOrphans(orderTouched, caseId, origin).catch((error: Error) => this.logger.error(`orphan release failed for ${caseId}: ${error.message}`));
+      if (orphanedOn) await this.followUps.releaseOrphans(orphanedOn, caseId, origin).catch((error: Error) => this.logger.error(`orphan release failed for ${caseId}: ${error.message}`));
     }
   }
 
@@ -88,12 +88,12 @@ export class ExecuteCaseCommandHandler implements ICommandHandler<ExecuteCaseCom
     command: ExecuteCaseCommand['command'],
     origin: CommandOrigin,
     ifMatch: number | undefined,
-    touchedOrder: (orderId: string) => void,
+    orphaned: (orderId: string) => void,
   ): Promise<CaseCommandResult | 'conflict'> {
     const now = this.clock.now();
     const kase = await loadCase(this.store, caseId);
     const orderId = command.type === 'request' ? command.data.orderId : kase.state.status === 'none' ? undefined : kase.state.orderId;
-    const order: Loaded<OrderState> = orderId ? await loadOrder(this.store, orderId) : { state: initialOrderState, revision: -1, events: [] };
+    const order: Loaded<OrderState> = orderId ? await loadOrder(this.store, orderId) : { state: initialOrderState, revision: -1, lastPosition: 0 };
     const merchantId = kase.state.status !== 'none' ? kase.state.merchantId : order.state.status !== 'none' ? order.state.merchantId : undefined;
     const policy = await this.policies.effectiveFor(merchantId);
 
@@ -103,19 +103,20 @@ export class ExecuteCaseCommandHandler implements ICommandHandler<ExecuteCaseCom
     if (!decision.ok) throw new CommandRefusedError(decision.refusal);
 
     if (decision.events.length === 0) {
-      return { state: kase.state, revision: kase.revision, position: kase.events.at(-1)?.position ?? 0, appended: false };
+      return { state: kase.state, revision: kase.revision, position: kase.lastPosition, appended: false };
     }
 
     const stamped: RecordedCaseEvent[] = decision.events.map((e) => ({ ...e, metadata: { occurredAt: now.toISOString() } }));
     const after = foldCase(stamped, kase.state);
     const required = orderCommandsFor(kase.state, decision.events, after);
+    let orderAppended = false;
 
     if (required.before.length > 0 && orderId) {
       const reserved = this.decideOnOrder(order.state, required.before, now);
       if (reserved.length > 0) {
         try {
           await this.store.append(orderStream(orderId), toNewEvents(reserved, origin, now), { expectedRevision: expectedAfter(order.revision) });
-          touchedOrder(orderId);
+          orderAppended = true;
         } catch (error) {
           if (error instanceof ConcurrencyError) return 'conflict';
           throw error;
@@ -129,6 +130,8 @@ export class ExecuteCaseCommandHandler implements ICommandHandler<ExecuteCaseCom
         expectedRevision: expectedAfter(kase.revision),
       });
     } catch (error) {
+      // The order now holds lines or money for a decision the case never recorded.
+      if (orderAppended && orderId) orphaned(orderId);
       if (!(error instanceof ConcurrencyError)) throw error;
       if (ifMatch !== undefined) throw new PreconditionFailedError(ifMatch, typeof error.actual === 'number' ? error.actual : -1);
       return 'conflict';

@@ -25,7 +25,7 @@ export class ExecuteOrderCommandHandler implements ICommandHandler<ExecuteOrderC
       const decision = decideOrder(order.state, command, { now });
       if (!decision.ok) throw new CommandRefusedError(decision.refusal);
       if (decision.events.length === 0) {
-        return { state: order.state, revision: order.revision, position: order.events.at(-1)?.position ?? 0, appended: false };
+        return { state: order.state, revision: order.revision, position: order.lastPosition, appended: false };
       }
       try {
         const result = await this.store.append(orderStream(orderId), toNewEvents(decision.events, origin, now), {

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { canSeeCase, canSeeOrder, eligibility, type Actor, type Eligibility } from '@aftersales/domain';
+import { canSeeCase, caseStream, canSeeOrder, eligibility, type Actor, type Eligibility } from '@aftersales/domain';
 import type { EventStore, StoredEvent } from '@aftersales/event-store';
 import { Clock } from '../commands/clock';
 import { CommandRefusedError } from '../commands/errors';
@@ -34,7 +34,7 @@ export class StreamReadsService {
   async caseEvents(caseId: string, caller: Actor): Promise<StoredEvent[]> {
     const kase = await loadCase(this.store, caseId);
     if (kase.state.status === 'none' || !canSeeCase(kase.state, caller)) throw notFound(`case ${caseId}`);
-    return kase.events;
+    return this.store.readStream(caseStream(caseId), { maxCount: kase.revision + 1 });
   }
 
   async orderView(orderId: string, caller: Actor): Promise<OrderView> {
