@@ -19,6 +19,14 @@ import { APP_CONFIG, EVENT_STORE } from '../infrastructure/tokens';
 
 export const PLATFORM_SCOPE = 'platform';
 
+/**
+ * How long a layered policy is reused before the policy streams are read
+ * again. A change made through this process is seen at once; one made by
+ * another process within this long (a policy applies to deadlines that start
+ * later, so a second's delay is harmless).
+ */
+const LAYERS_REUSED_MS = 1000;
+
 export interface PolicyView {
   scope: string;
   overrides: PolicyOverrides;
@@ -33,6 +41,8 @@ export interface PolicyView {
  */
 @Injectable()
 export class PolicyService {
+  private readonly recentLayers = new Map<string, { layers: Promise<PolicyOverrides[]>; readAtMs: number }>();
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -68,11 +78,24 @@ export class PolicyService {
         expectedRevision: expectedAfter(loaded.revision),
       });
       position = result.position;
+      this.recentLayers.clear();
     }
     return { view: await this.view(scope), position };
   }
 
-  private async layers(merchantId: string | undefined): Promise<PolicyOverrides[]> {
+  private layers(merchantId: string | undefined): Promise<PolicyOverrides[]> {
+    const key = merchantId ?? '';
+    const recent = this.recentLayers.get(key);
+    if (recent && Date.now() - recent.readAtMs < LAYERS_REUSED_MS) return recent.layers;
+    const layers = this.readLayers(merchantId);
+    if (this.recentLayers.size >= 10_000) this.recentLayers.clear();
+    this.recentLayers.set(key, { layers, readAtMs: Date.now() });
+    // A failed read is not remembered.
+    layers.catch(() => this.recentLayers.delete(key));
+    return layers;
+  }
+
+  private async readLayers(merchantId: string | undefined): Promise<PolicyOverrides[]> {
     const platform = await loadPolicy(this.store, PLATFORM_SCOPE);
     const merchant = merchantId ? await loadPolicy(this.store, merchantPolicyScope(merchantId)) : undefined;
     return [this.config.policyDefaults, platform.state.overrides, merchant?.state.overrides ?? {}];
