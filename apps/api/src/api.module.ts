@@ -18,6 +18,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { ProblemFilter } from './problem/problem.filter';
 import { createValidationPipe } from './problem/validation';
 import { CallerThrottlerGuard } from './rate-limit/caller-throttler.guard';
+import { FixedWindowThrottlerStorage } from './rate-limit/fixed-window-storage';
 
 const RATE_LIMIT_WINDOW_MS = 60_000;
 
@@ -47,7 +48,10 @@ export class ApiModule {
         }),
         MetricsModule,
         TerminusModule.forRoot({ errorLogStyle: 'json' }),
-        ThrottlerModule.forRoot({ throttlers: [{ name: 'default', ttl: RATE_LIMIT_WINDOW_MS, limit: config.rateLimitPerMinute }] }),
+        ThrottlerModule.forRoot({
+          throttlers: [{ name: 'default', ttl: RATE_LIMIT_WINDOW_MS, limit: config.rateLimitPerMinute }],
+          storage: new FixedWindowThrottlerStorage(),
+        }),
         CommandApiModule,
       ],
       controllers: [HealthController],
