@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ApplicationModule } from '@aftersales/application';
 import { CasesController } from './cases/cases.controller';
 import { CommandGateway } from './cases/command-gateway';
+import { IntegrationsApiModule } from './integrations/integrations-api.module';
 import { OrdersController } from './orders/orders.controller';
 import { PoliciesController } from './policies/policies.controller';
 
@@ -12,7 +13,7 @@ import { PoliciesController } from './policies/policies.controller';
  * InfrastructureModule.
  */
 @Module({
-  imports: [ApplicationModule],
+  imports: [ApplicationModule, IntegrationsApiModule],
   controllers: [OrdersController, CasesController, PoliciesController],
   providers: [CommandGateway],
 })

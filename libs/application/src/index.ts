@@ -12,3 +12,4 @@ export * from './views/case-view';
 export * from './views/order-view';
 export * from './views/stream-reads.service';
 export * from './idempotency';
+export * from './integrations';

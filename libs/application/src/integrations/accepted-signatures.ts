@@ -1,0 +1,80 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export const ACCEPTED_SIGNATURES = Symbol('ACCEPTED_SIGNATURES');
+
+/** A signature's timestamp may be this far from now; older ones are refused, so a record need not outlive it. */
+export const SIGNATURE_TOLERANCE_MS = 5 * 60_000;
+/** Records are kept past the tolerance on either side, then purged: a signature that old is refused anyway. */
+export const SIGNATURE_RETENTION_MS = 10 * 60_000;
+
+/**
+ * Callback signatures accepted once, so a captured request cannot be played
+ * again. Durable (a restart must not reopen the replay window); a PostgreSQL
+ * store can take the SQLite one's place for several API hosts.
+ */
+export interface AcceptedSignatureStore {
+  /** Records the signature; false when it was accepted before (a replay). */
+  accept(signature: string, nowMs: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface SqliteAcceptedSignatureStoreOptions {
+  /** The service's SQLite file; this store keeps to its own table. */
+  path: string;
+  retentionMs?: number;
+  /** At most one sweep per this interval, done lazily on `accept`. */
+  purgeIntervalMs?: number;
+  busyTimeoutMs?: number;
+}
+
+const PURGE_BATCH = 1000;
+
+export class SqliteAcceptedSignatureStore implements AcceptedSignatureStore {
+  private readonly db: Database.Database;
+  private readonly retentionMs: number;
+  private readonly purgeIntervalMs: number;
+  private lastPurge = 0;
+  private readonly insert: Database.Statement<[string, number]>;
+  private readonly purge: Database.Statement<[number, number]>;
+
+  constructor(options: SqliteAcceptedSignatureStoreOptions) {
+    this.retentionMs = options.retentionMs ?? SIGNATURE_RETENTION_MS;
+    this.purgeIntervalMs = options.purgeIntervalMs ?? 60_000;
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    this.db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
+    try {
+      this.db.pragma('journal_mode = WAL');
+      // An accepted signature lost in a crash could be replayed after it.
+      this.db.pragma('synchronous = FULL');
+      this.db.exec(`
+        CREATE TABLE IF NOT EXISTS accepted_signatures (
+          signature   TEXT    PRIMARY KEY,
+          accepted_at INTEGER NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS accepted_signatures_accepted_at ON accepted_signatures (accepted_at);
+      `);
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
+    // The primary key decides between two concurrent deliveries of one signature: one insert wins.
+    this.insert = this.db.prepare('INSERT OR IGNORE INTO accepted_signatures (signature, accepted_at) VALUES (?, ?)');
+    this.purge = this.db.prepare(
+      'DELETE FROM accepted_signatures WHERE rowid IN (SELECT rowid FROM accepted_signatures WHERE accepted_at <= ? LIMIT ?)',
+    );
+  }
+
+  async accept(signature: string, nowMs: number): Promise<boolean> {
+    if (nowMs - this.lastPurge >= this.purgeIntervalMs) {
+      this.lastPurge = nowMs;
+      this.purge.run(nowMs - this.retentionMs, PURGE_BATCH);
+    }
+    return this.insert.run(signature, nowMs).changes === 1;
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

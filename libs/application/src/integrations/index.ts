@@ -1,0 +1,5 @@
+export * from './accepted-signatures';
+export * from './parcel-index';
+export * from './parcel-index.projector';
+export * from './callback-targets';
+export * from './integrations.module';

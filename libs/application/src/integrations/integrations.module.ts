@@ -1,0 +1,47 @@
+import { Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
+import type { AppConfig } from '@aftersales/config';
+import { APP_CONFIG } from '../infrastructure/tokens';
+import { ACCEPTED_SIGNATURES, SqliteAcceptedSignatureStore, type AcceptedSignatureStore } from './accepted-signatures';
+import { CallbackTargets } from './callback-targets';
+import { PARCEL_INDEX, SqliteParcelIndex, type ParcelIndex } from './parcel-index';
+import { ParcelIndexProjector } from './parcel-index.projector';
+
+@Injectable()
+class IntegrationStoresShutdown implements OnApplicationShutdown {
+  constructor(
+    @Inject(ACCEPTED_SIGNATURES) private readonly signatures: AcceptedSignatureStore,
+    @Inject(PARCEL_INDEX) private readonly index: ParcelIndex,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.signatures.close();
+    await this.index.close();
+  }
+}
+
+/**
+ * What the signed integration callbacks need: the accepted-signature store,
+ * the parcel index and the subscriber that keeps it, and the lookup of a
+ * callback's case. Both tables live in the SQLite file beside the events
+ * whatever the event store is, as the idempotency records do. Needs
+ * InfrastructureModule (APP_CONFIG, EVENT_STORE).
+ */
+@Module({
+  providers: [
+    {
+      provide: ACCEPTED_SIGNATURES,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig): AcceptedSignatureStore => new SqliteAcceptedSignatureStore({ path: config.eventStore.sqlitePath }),
+    },
+    {
+      provide: PARCEL_INDEX,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig): ParcelIndex => new SqliteParcelIndex({ path: config.eventStore.sqlitePath }),
+    },
+    ParcelIndexProjector,
+    CallbackTargets,
+    IntegrationStoresShutdown,
+  ],
+  exports: [ACCEPTED_SIGNATURES, CallbackTargets],
+})
+export class IntegrationsModule {}

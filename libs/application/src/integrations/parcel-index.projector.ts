@@ -1,0 +1,111 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { caseStream } from '@aftersales/domain';
+import type { EventStore, EventSubscription, StoredEvent } from '@aftersales/event-store';
+import { EVENT_STORE } from '../infrastructure/tokens';
+import { PARCEL_INDEX, type ParcelEntry, type ParcelIndex } from './parcel-index';
+
+/** The case events that name a parcel the carrier will report on. */
+const PARCEL_EVENTS = new Set(['ReturnShipped', 'PickupScheduled', 'ReplacementShipped']);
+const CASE_STREAM_PREFIX = caseStream('');
+/** Events without a parcel move the stored checkpoint only this often: a replay of them after a restart is harmless. */
+const CHECKPOINT_EVERY = 256;
+const RETRY_DELAY_MS = 1000;
+
+export function parcelEntryOf(event: StoredEvent): ParcelEntry | undefined {
+  if (!PARCEL_EVENTS.has(event.type) || !event.streamName.startsWith(CASE_STREAM_PREFIX)) return undefined;
+  const trackingNumber = (event.data as { trackingNumber?: unknown } | null)?.trackingNumber;
+  if (typeof trackingNumber !== 'string' || trackingNumber === '') return undefined;
+  return { trackingNumber, caseId: event.streamName.slice(CASE_STREAM_PREFIX.length) };
+}
+
+interface Waiter {
+  position: number;
+  resolve: (reached: boolean) => void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * Keeps the parcel index up to date by following the event store from the
+ * index's checkpoint, for as long as the API process runs. There is no read
+ * model yet to ask; this is the smallest one logistics callbacks need.
+ */
+@Injectable()
+export class ParcelIndexProjector implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(ParcelIndexProjector.name);
+  private position = 0;
+  private stored = 0;
+  private stopped = false;
+  private subscription?: EventSubscription;
+  private running?: Promise<void>;
+  private readonly waiters = new Set<Waiter>();
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(PARCEL_INDEX) private readonly index: ParcelIndex,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.position = this.stored = await this.index.checkpoint();
+    this.running = this.follow();
+  }
+
+  // Before the event store closes (it does so on application shutdown), so the loop ends rather than retries.
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    await this.subscription?.close();
+    await this.running;
+    if (this.position > this.stored) await this.index.record([], this.position).catch(() => undefined);
+    for (const waiter of this.waiters) this.settle(waiter, false);
+  }
+
+  /** The global position of the last event taken in. */
+  get checkpoint(): number {
+    return this.position;
+  }
+
+  /** Resolves true once the index has taken in every event up to `position`, false after `timeoutMs`. */
+  waitFor(position: number, timeoutMs: number): Promise<boolean> {
+    if (this.position >= position) return Promise.resolve(true);
+    if (this.stopped) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const waiter: Waiter = { position, resolve, timer: setTimeout(() => this.settle(waiter, false), timeoutMs) };
+      this.waiters.add(waiter);
+    });
+  }
+
+  private async follow(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        const subscription = this.store.subscribeToAll({ after: this.position });
+        this.subscription = subscription;
+        if (this.stopped) {
+          await subscription.close();
+          return;
+        }
+        for await (const event of subscription) {
+          const entry = parcelEntryOf(event);
+          if (entry || event.position - this.stored >= CHECKPOINT_EVERY) {
+            await this.index.record(entry ? [entry] : [], event.position);
+            this.stored = event.position;
+          }
+          this.advance(event.position);
+        }
+      } catch (error) {
+        if (this.stopped) return;
+        this.logger.error(`parcel index subscription failed; resubscribing from ${this.position}: ${(error as Error).message}`);
+      }
+      if (!this.stopped) await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
+    }
+  }
+
+  private advance(position: number): void {
+    this.position = position;
+    for (const waiter of this.waiters) if (waiter.position <= position) this.settle(waiter, true);
+  }
+
+  private settle(waiter: Waiter, reached: boolean): void {
+    clearTimeout(waiter.timer);
+    this.waiters.delete(waiter);
+    waiter.resolve(reached);
+  }
+}
