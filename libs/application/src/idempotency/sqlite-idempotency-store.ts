@@ -1,7 +1,6 @@
 import Database from 'better-sqlite3';
+import { openSqliteFile } from '../infrastructure/sqlite-file';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import {
   IDEMPOTENCY_LEASE_MS,
   IDEMPOTENCY_RETENTION_MS,
@@ -62,13 +61,8 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
     this.leaseMs = options.leaseMs ?? IDEMPOTENCY_LEASE_MS;
     this.now = options.now ?? Date.now;
     this.purgeIntervalMs = options.purgeIntervalMs ?? 60_000;
-    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-    this.db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
-    try {
-      this.db.pragma('journal_mode = WAL');
-      // A recorded response is what stops a retried command acting twice: keep it through a crash.
-      this.db.pragma('synchronous = FULL');
-      this.db.exec(`
+    // A recorded response is what stops a retried command acting twice: keep it through a crash.
+    this.db = openSqliteFile({ path: options.path, busyTimeoutMs: options.busyTimeoutMs, synchronous: 'FULL', schema: `
         CREATE TABLE IF NOT EXISTS idempotency_records (
           principal       TEXT    NOT NULL,
           method          TEXT    NOT NULL,
@@ -85,11 +79,7 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
           PRIMARY KEY (principal, method, path, idempotency_key)
         );
         CREATE INDEX IF NOT EXISTS idempotency_records_expires_at ON idempotency_records (expires_at);
-      `);
-    } catch (error) {
-      this.db.close();
-      throw error;
-    }
+      ` });
 
     const key = 'principal = ? AND method = ? AND path = ? AND idempotency_key = ?';
     this.select = this.db.prepare(`SELECT request_hash, state, claim_id, status, headers, body, expires_at FROM idempotency_records WHERE ${key}`);

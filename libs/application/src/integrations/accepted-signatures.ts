@@ -1,6 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { openSqliteFile } from '../infrastructure/sqlite-file';
 
 export const ACCEPTED_SIGNATURES = Symbol('ACCEPTED_SIGNATURES');
 
@@ -42,23 +41,14 @@ export class SqliteAcceptedSignatureStore implements AcceptedSignatureStore {
   constructor(options: SqliteAcceptedSignatureStoreOptions) {
     this.retentionMs = options.retentionMs ?? SIGNATURE_RETENTION_MS;
     this.purgeIntervalMs = options.purgeIntervalMs ?? 60_000;
-    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-    this.db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
-    try {
-      this.db.pragma('journal_mode = WAL');
-      // An accepted signature lost in a crash could be replayed after it.
-      this.db.pragma('synchronous = FULL');
-      this.db.exec(`
+    // An accepted signature lost in a crash could be replayed after it.
+    this.db = openSqliteFile({ path: options.path, busyTimeoutMs: options.busyTimeoutMs, synchronous: 'FULL', schema: `
         CREATE TABLE IF NOT EXISTS accepted_signatures (
           signature   TEXT    PRIMARY KEY,
           accepted_at INTEGER NOT NULL
         );
         CREATE INDEX IF NOT EXISTS accepted_signatures_accepted_at ON accepted_signatures (accepted_at);
-      `);
-    } catch (error) {
-      this.db.close();
-      throw error;
-    }
+      ` });
     // The primary key decides between two concurrent deliveries of one signature: one insert wins.
     this.insert = this.db.prepare('INSERT OR IGNORE INTO accepted_signatures (signature, accepted_at) VALUES (?, ?)');
     this.purge = this.db.prepare(

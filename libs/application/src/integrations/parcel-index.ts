@@ -1,6 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { openSqliteFile } from '../infrastructure/sqlite-file';
 
 export const PARCEL_INDEX = Symbol('PARCEL_INDEX');
 
@@ -30,13 +29,8 @@ export class SqliteParcelIndex implements ParcelIndex {
   private readonly write: (entries: readonly ParcelEntry[], position: number) => void;
 
   constructor(options: { path: string; busyTimeoutMs?: number }) {
-    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-    this.db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
-    try {
-      this.db.pragma('journal_mode = WAL');
-      // Rebuildable from the store: a lost tail is read again from the checkpoint.
-      this.db.pragma('synchronous = NORMAL');
-      this.db.exec(`
+    // Rebuildable from the store: a lost tail is read again from the checkpoint.
+    this.db = openSqliteFile({ path: options.path, busyTimeoutMs: options.busyTimeoutMs, synchronous: 'NORMAL', schema: `
         CREATE TABLE IF NOT EXISTS parcel_index (
           tracking_number TEXT PRIMARY KEY,
           case_id         TEXT NOT NULL
@@ -45,11 +39,7 @@ export class SqliteParcelIndex implements ParcelIndex {
           id       INTEGER PRIMARY KEY CHECK (id = 1),
           position INTEGER NOT NULL
         );
-      `);
-    } catch (error) {
-      this.db.close();
-      throw error;
-    }
+      ` });
     this.select = this.db.prepare('SELECT case_id FROM parcel_index WHERE tracking_number = ?');
     this.readCheckpoint = this.db.prepare('SELECT position FROM parcel_index_checkpoint WHERE id = 1');
     // A tracking number reused by a later case points to that case: the latest parcel is the live one.
