@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { freePort, spawnService, waitForExit, waitForHealthy, type RunningService } from '../support/service-process';
 
@@ -13,6 +14,11 @@ function redisChildrenOf(pid: number | undefined): number[] {
     .map((line) => line.trim().split(/\s+/))
     .filter(([, ppid, comm]) => Number(ppid) === pid && comm === 'redis-server')
     .map(([childPid]) => Number(childPid));
+}
+
+/** redis-server processes whose parent is gone (adopted by init): what a failed start must not leave. */
+function orphanedRedisServers(): number[] {
+  return redisChildrenOf(1);
 }
 
 function isAlive(pid: number): boolean {
@@ -64,6 +70,21 @@ describe('npm start on the embedded default', () => {
       expect((await again.stop('SIGTERM')).code).toBe(0);
     } finally {
       if (again.process.exitCode === null) again.process.kill('SIGKILL');
+    }
+  });
+
+  it('stops the redis-server it started when the start fails later (port taken)', async () => {
+    const port = await freePort();
+    const blocker = createServer().listen(port, '127.0.0.1');
+    await new Promise((resolve) => blocker.once('listening', resolve));
+    const orphansBefore = orphanedRedisServers();
+    try {
+      service = spawnService({ PORT: String(port) });
+      expect(await waitForExit(service)).toBe(1);
+      expect(service.output()).toMatch(/EADDRINUSE/);
+      expect(orphanedRedisServers()).toEqual(orphansBefore);
+    } finally {
+      blocker.close();
     }
   });
 

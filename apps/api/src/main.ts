@@ -32,16 +32,22 @@ async function main(): Promise<void> {
     config = { ...config, redisUrl: localRedis.url };
   }
 
-  // Body parsing is the edge's own (HttpEdgeSetup): JSON only, refusals deferred until after authentication.
-  const app = await NestFactory.create<NestFastifyApplication>(ApiModule.register(config), createFastifyAdapter(), {
-    bufferLogs: true,
-    bodyParser: false,
-  });
+  let app: NestFastifyApplication;
+  try {
+    // Body parsing is the edge's own (HttpEdgeSetup): JSON only, refusals deferred until after authentication.
+    app = await NestFactory.create<NestFastifyApplication>(ApiModule.register(config), createFastifyAdapter(), {
+      bufferLogs: true,
+      bodyParser: false,
+    });
+    app.useLogger(app.get(Logger));
+    setupOpenApi(app);
+    await app.listen(config.http.port, config.http.host);
+  } catch (error) {
+    // A start that fails after the local redis-server started must not leave it running.
+    await localRedis?.stop();
+    throw error;
+  }
   const logger = app.get(Logger);
-  app.useLogger(logger);
-  setupOpenApi(app);
-
-  await app.listen(config.http.port, config.http.host);
   const address = `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${config.http.port}`;
   logger.log(
     {
