@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import fs, { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -150,6 +150,115 @@ describe('SqliteEventStore', () => {
 
       await store.append('order-0', [event()], { expectedRevision: 'no_stream' });
       expect(await store.readAll()).toHaveLength(1);
+    });
+  });
+
+  describe('durability', () => {
+    // setImmediate callbacks queued after the append's flush run in the same
+    // turn, before libuv can deliver the fsync's completion: the batch is
+    // committed and its fsync still running.
+    const afterTheCommit = () => new Promise((resolve) => setImmediate(resolve));
+
+    it('answers an append only after the write-ahead log is on disk, and shows the batch to log readers only then', async () => {
+      const store = open();
+      await store.append('order-0', [event()], { expectedRevision: 'no_stream' });
+      const fsyncs = jest.spyOn(fs, 'fsync');
+      try {
+        let acknowledged = false;
+        const pending = store.append('order-1', [event()], { expectedRevision: 'no_stream' }).then((result) => {
+          acknowledged = true;
+          return result;
+        });
+        await afterTheCommit();
+
+        expect(fsyncs).toHaveBeenCalledTimes(1);
+        expect(acknowledged).toBe(false);
+        // The next decision on the stream must see it (its own append comes after this fsync) ...
+        expect(await store.readStream('order-1')).toHaveLength(1);
+        // ... but a projection must not take in what a power loss could still take back.
+        expect(await store.readAll()).toHaveLength(1);
+        expect(await store.headPosition()).toBe(1);
+
+        await expect(pending).resolves.toEqual({ nextExpectedRevision: 0, position: 2 });
+        expect(await store.readAll()).toHaveLength(2);
+        expect(await store.headPosition()).toBe(2);
+      } finally {
+        fsyncs.mockRestore();
+      }
+    });
+
+    it('lets batches committed during an fsync share the next one', async () => {
+      const store = open();
+      const fsyncs = jest.spyOn(fs, 'fsync');
+      try {
+        await Promise.all(
+          Array.from({ length: 10 }, async (_, caller) => {
+            for (let i = 0; i < 5; i++) await store.append(`order-${caller}`, [event()], { expectedRevision: i === 0 ? 'no_stream' : i - 1 });
+          }),
+        );
+        expect(fsyncs.mock.calls.length).toBeLessThanOrEqual(store.groupCommitStats().batches);
+        expect(await store.readAll()).toHaveLength(50);
+      } finally {
+        fsyncs.mockRestore();
+      }
+    });
+
+    it('refuses every append after a failed fsync instead of trusting the file again', async () => {
+      const store = open();
+      await store.append('order-0', [event()], { expectedRevision: 'no_stream' });
+      const fsyncs = jest.spyOn(fs, 'fsync').mockImplementationOnce((_fd, callback) => callback(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' })));
+      try {
+        await expect(store.append('order-1', [event()], { expectedRevision: 'no_stream' })).rejects.toBeInstanceOf(EventStoreUnavailableError);
+        await expect(store.append('order-2', [event()], { expectedRevision: 'no_stream' })).rejects.toThrow(/fsync/);
+        expect(await store.readStream('order-0')).toHaveLength(1);
+      } finally {
+        fsyncs.mockRestore();
+      }
+    });
+  });
+
+  describe('checkpoints', () => {
+    it('copies the write-ahead log into the database file from its own thread while appends come in', async () => {
+      const store = open();
+      const before = fs.statSync(path).size;
+      const data = { text: 'x'.repeat(1_000) };
+      for (let batch = 0; batch < 10; batch++) {
+        await Promise.all(Array.from({ length: 50 }, (_, i) => store.append(`order-${batch}-${i}`, [event('ThingHappened', data)], { expectedRevision: 'no_stream' })));
+      }
+      // About 500 KB of events: far below SQLite's own backstop, so only the checkpointer thread can have moved them.
+      const deadline = Date.now() + 5_000;
+      while (fs.statSync(path).size < before + 400_000 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(fs.statSync(path).size).toBeGreaterThan(before + 400_000);
+      expect(await store.readAll({ maxCount: 1_000 })).toHaveLength(500);
+    });
+  });
+
+  describe('stream reads', () => {
+    it('sees events another connection appended after this one learned where the stream ends', async () => {
+      const store = open();
+      const other = open();
+      await store.append('order-1', [event()], { expectedRevision: 'no_stream' });
+      expect(await store.readStream('order-1', { fromRevision: 1 })).toEqual([]);
+
+      await other.append('order-1', [event('Second')], { expectedRevision: 0 });
+
+      expect((await store.readStream('order-1', { fromRevision: 1 })).map((e) => e.type)).toEqual(['Second']);
+    });
+
+    it('sees a stream another component wrote with its own connection to the file', async () => {
+      const store = open();
+      expect(await store.readStream('order-1')).toEqual([]);
+      await appendThroughAnotherConnection(path, 'order-1');
+      expect(await store.readStream('order-1')).toHaveLength(1);
+    });
+
+    it('finds nothing after the last revision it appended without reading, and everything before it', async () => {
+      const store = open();
+      await store.append('order-1', [event(), event(), event()], { expectedRevision: 'no_stream' });
+      expect(await store.readStream('order-1', { fromRevision: 3 })).toEqual([]);
+      expect((await store.readStream('order-1', { fromRevision: 1 })).map((e) => e.revision)).toEqual([1, 2]);
+      // An idempotent retry of the first events says nothing about where the stream ends.
+      expect(await store.readStream('order-1', { fromRevision: 3 })).toEqual([]);
     });
   });
 
@@ -332,4 +441,16 @@ function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
     timer = setTimeout(() => reject(new Error(`Timed out after ${timeoutMs} ms`)), timeoutMs);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Another connection to the file, as another process or component would have, appending one row by hand. */
+async function appendThroughAnotherConnection(path: string, streamName: string): Promise<void> {
+  const db = new Database(path);
+  try {
+    db.prepare(
+      'INSERT INTO es_events (event_id, stream_name, stream_revision, type, data, metadata, recorded_at) VALUES (?, ?, 0, ?, ?, ?, ?)',
+    ).run(randomUUID(), streamName, 'ThingHappened', '{}', '{}', Date.now());
+  } finally {
+    db.close();
+  }
 }

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+// `fs.fsync` is looked up at call time, so a test can make the disk fail.
+import fs from 'node:fs';
 import { dirname } from 'node:path';
 import { ConcurrencyError, DuplicateEventIdError, EventStoreUnavailableError } from './errors';
 import {
@@ -16,6 +17,7 @@ import {
 import { readOptions } from './read-options';
 import { serializeEvents, validateExpectedRevision, validateStreamName, type SerializedEvent } from './validation';
 import { PullSubscription } from './pull-subscription';
+import { WalCheckpointer } from './wal-checkpointer';
 
 export interface SqliteEventStoreOptions {
   /** Database file; its folder is created when missing. Other components may keep their own tables in it. */
@@ -40,6 +42,19 @@ interface PendingAppend {
   expected: ExpectedRevision;
   resolve(result: AppendResult): void;
   reject(error: unknown): void;
+}
+
+/** An append's result inside the store; `replayed`: an idempotent retry of events written earlier. */
+interface Applied extends AppendResult {
+  replayed: boolean;
+}
+
+/** A committed batch whose callers wait for the fsync of the write-ahead log. */
+interface CommittedBatch {
+  pending: PendingAppend[];
+  outcomes: Array<Applied | Error>;
+  /** Global position of the batch's first new event (Infinity: it wrote none). */
+  firstPosition: number;
 }
 
 type EventRow = [
@@ -78,17 +93,50 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
 ];
 
 const SUBSCRIPTION_BATCH = 500;
+/** Streams whose last revision is remembered; forgotten all at once beyond this (a miss only costs a query). */
+const KNOWN_TAILS = 100_000;
+const NO_CAP = Number.MAX_SAFE_INTEGER;
+/** How often the checkpointer thread copies the log into the database while appends come in. */
+const CHECKPOINT_INTERVAL_MS = 200;
+/**
+ * SQLite's own checkpoint, inside a COMMIT on the event loop, only as a
+ * backstop should the checkpointer thread stop (pages of the log: 10,000 is
+ * about 40 MB).
+ */
+const BACKSTOP_AUTOCHECKPOINT_PAGES = 10_000;
+/** Page cache per connection (KiB): the indexes of a busy store stay in memory rather than in the OS cache. */
+const CACHE_KIB = 65_536;
 
 /**
- * The embedded store: one SQLite file, WAL, `synchronous=FULL`, so an
- * acknowledged append survives a crash or power loss.
+ * The embedded store: one SQLite file in WAL mode; an acknowledged append
+ * survives a crash or power loss.
  *
  * Appends are group-committed: every append queued while the event loop is
- * busy is written in one transaction (one fsync) on the next `setImmediate`.
- * Each append is checked against its stream's revision inside that
- * transaction, so a later append in the batch sees an earlier one's events;
- * a refused append writes nothing and fails no other. Callers are resolved
- * only after COMMIT returned.
+ * busy is written in one transaction on the next `setImmediate`. Each append
+ * is checked against its stream's revision inside that transaction, so a
+ * later append in the batch sees an earlier one's events; a refused append
+ * writes nothing and fails no other.
+ *
+ * Durability: the connection commits with `synchronous=NORMAL` (no fsync
+ * inside COMMIT) and the store then fsyncs the write-ahead log itself, on
+ * libuv's thread pool, before it resolves the batch's callers: the same
+ * guarantee as `synchronous=FULL` (which is NORMAL plus an fsync of the WAL
+ * after each commit), without blocking the event loop for the disk. One fsync
+ * is in flight at a time; batches committed meanwhile share the next one.
+ * Until its fsync returns, a batch is visible to `readStream` (the next
+ * decision must see it, and its own fsync comes later still), but not to
+ * `readAll`, `headPosition` or subscriptions, so projections never take in
+ * an event that a power loss could still take back. A failed fsync is never
+ * retried (the kernel may have dropped the dirty pages): the store refuses
+ * every append from then on and the process has to restart. Copying the log
+ * back into the database (a checkpoint, with two more fsyncs) is done by a
+ * thread of its own too (WalCheckpointer).
+ *
+ * Stream reads skip SQLite when they cannot find anything: the store knows
+ * the last revision of streams it appended to or read, and `PRAGMA
+ * data_version` tells it whether any other connection (another process, or
+ * another component's connection to the same file) committed since, in which
+ * case it forgets them all.
  *
  * Reusing an event id anywhere but in an idempotent retry rejects with
  * `DuplicateEventIdError`; when the expected revision is also stale, the
@@ -101,6 +149,16 @@ export class SqliteEventStore implements EventStore {
   private flushScheduled = false;
   private closed = false;
   private readonly subscriptions = new Set<PullSubscription>();
+  private readonly walPath: string;
+  private readonly checkpointer: WalCheckpointer;
+  private walFd: number | undefined;
+  private awaitingFsync: CommittedBatch[] = [];
+  private fsyncInFlight = false;
+  private durabilityFailure: EventStoreUnavailableError | undefined;
+  private readonly onDurable: Array<() => void> = [];
+  /** Upper bounds of streams' last revisions, valid while `seenDataVersion` holds. */
+  private readonly knownTails = new Map<string, number>();
+  private seenDataVersion = -1;
   private readonly stats: GroupCommitStats = { batches: 0, appends: 0, events: 0, largestBatch: 0 };
 
   private readonly begin: Database.Statement;
@@ -114,16 +172,21 @@ export class SqliteEventStore implements EventStore {
   private readonly replayCandidates: Database.Statement<[string, number, number], ReplayRow>;
   private readonly eventById: Database.Statement<[string], [streamName: string, revision: number]>;
   private readonly streamEvents: Database.Statement<[string, number, number], EventRow>;
-  private readonly eventsAfter: Database.Statement<[number, number], EventRow>;
+  private readonly eventsAfter: Database.Statement<[number, number, number], EventRow>;
   private readonly lastPosition: Database.Statement<[], number>;
+  private readonly dataVersion: Database.Statement<[], number>;
 
   constructor(options: SqliteEventStoreOptions) {
     this.pollIntervalMs = options.pollIntervalMs ?? 200;
-    mkdirSync(dirname(options.path), { recursive: true });
+    fs.mkdirSync(dirname(options.path), { recursive: true });
     this.db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
+    this.walPath = `${options.path}-wal`;
     try {
       this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = FULL');
+      // The fsync that FULL would add to every COMMIT is made off the event loop (see the class comment).
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
+      this.db.pragma(`cache_size = -${CACHE_KIB}`);
       this.migrate();
     } catch (error) {
       this.db.close();
@@ -158,18 +221,21 @@ export class SqliteEventStore implements EventStore {
       .raw();
     this.eventsAfter = this.db
       .prepare<[number, number], EventRow>(
-        `SELECT ${EVENT_COLUMNS} FROM es_events WHERE global_position > ? ORDER BY global_position LIMIT ?`,
+        `SELECT ${EVENT_COLUMNS} FROM es_events WHERE global_position > ? AND global_position <= ? ORDER BY global_position LIMIT ?`,
       )
       .raw();
     this.lastPosition = this.db
       .prepare<[], number>('SELECT global_position FROM es_events ORDER BY global_position DESC LIMIT 1')
       .pluck();
+    this.dataVersion = this.db.prepare<[], number>('PRAGMA data_version').pluck();
+    this.checkpointer = new WalCheckpointer(options.path, CHECKPOINT_INTERVAL_MS);
   }
 
   append(streamName: string, events: NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult> {
     let serialized: SerializedEvent[];
     try {
       if (this.closed) throw new EventStoreUnavailableError('The event store is closed');
+      if (this.durabilityFailure) throw this.durabilityFailure;
       validateStreamName(streamName);
       validateExpectedRevision(options?.expectedRevision);
       serialized = serializeEvents(events);
@@ -191,7 +257,13 @@ export class SqliteEventStore implements EventStore {
     this.assertOpen();
     validateStreamName(streamName);
     const { fromRevision, maxCount } = readOptions.stream(options);
-    return toStoredEvents(this.streamEvents.all(streamName, fromRevision, maxCount ?? -1));
+    this.forgetTailsIfOthersWrote();
+    const tail = this.knownTails.get(streamName);
+    if (tail !== undefined && fromRevision > tail) return [];
+    const events = toStoredEvents(this.streamEvents.all(streamName, fromRevision, maxCount ?? -1));
+    // Without a limit the read reached the stream's end; an empty one only shows the end lies before fromRevision.
+    if (maxCount === undefined) this.rememberTail(streamName, events.length > 0 ? events[events.length - 1].revision : fromRevision - 1);
+    return events;
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<StoredEvent[]> {
@@ -216,15 +288,21 @@ export class SqliteEventStore implements EventStore {
 
   async headPosition(): Promise<number> {
     this.assertOpen();
-    return this.lastPosition.get() ?? 0;
+    // Health reports this: a store that refuses appends is not healthy.
+    if (this.durabilityFailure) throw this.durabilityFailure;
+    return Math.min(this.lastPosition.get() ?? 0, this.durableCap());
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.queue.length > 0) this.flush();
+    // Callers already queued are answered only once their events are on disk.
+    await this.allDurable();
     await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
+    await this.checkpointer.close();
     this.db.close();
+    if (this.walFd !== undefined) fs.closeSync(this.walFd);
   }
 
   /** A copy of the group-commit counters since this instance opened. */
@@ -233,7 +311,31 @@ export class SqliteEventStore implements EventStore {
   }
 
   private readAfter(position: number, maxCount: number): StoredEvent[] {
-    return toStoredEvents(this.eventsAfter.all(position, maxCount));
+    return toStoredEvents(this.eventsAfter.all(position, this.durableCap(), maxCount));
+  }
+
+  /** The last global position readers of the whole log may see: below this process's oldest batch still waiting for its fsync. */
+  private durableCap(): number {
+    const oldest = this.awaitingFsync[0];
+    return oldest && oldest.firstPosition !== Infinity ? oldest.firstPosition - 1 : NO_CAP;
+  }
+
+  private forgetTailsIfOthersWrote(): void {
+    const version = this.dataVersion.get() as number;
+    if (version !== this.seenDataVersion) {
+      this.knownTails.clear();
+      this.seenDataVersion = version;
+    }
+  }
+
+  private rememberTail(streamName: string, revision: number): void {
+    if (this.knownTails.size >= KNOWN_TAILS && !this.knownTails.has(streamName)) this.knownTails.clear();
+    this.knownTails.set(streamName, revision);
+  }
+
+  private allDurable(): Promise<void> {
+    if (this.awaitingFsync.length === 0 && !this.fsyncInFlight) return Promise.resolve();
+    return new Promise((resolve) => this.onDurable.push(resolve));
   }
 
   private assertOpen(): void {
@@ -245,8 +347,12 @@ export class SqliteEventStore implements EventStore {
     const batch = this.queue;
     if (batch.length === 0) return;
     this.queue = [];
+    if (this.durabilityFailure) {
+      for (const pending of batch) pending.reject(this.durabilityFailure);
+      return;
+    }
 
-    const outcomes: Array<AppendResult | Error> = new Array(batch.length);
+    const outcomes: Array<Applied | Error> = new Array(batch.length);
     const recordedAt = Date.now();
     try {
       this.begin.run();
@@ -258,34 +364,82 @@ export class SqliteEventStore implements EventStore {
         throw error;
       }
     } catch (error) {
+      // Tails learned inside the failed transaction may be wrong.
+      this.knownTails.clear();
       const failure = new EventStoreUnavailableError('SQLite could not commit the batch of appends', error);
       for (const pending of batch) pending.reject(failure);
       return;
     }
 
-    let written = false;
+    let firstPosition = Infinity;
     this.stats.batches++;
     this.stats.appends += batch.length;
     if (batch.length > this.stats.largestBatch) this.stats.largestBatch = batch.length;
     for (let i = 0; i < batch.length; i++) {
       const outcome = outcomes[i];
-      if (outcome instanceof Error) {
-        batch[i].reject(outcome);
-      } else {
-        written = true;
-        this.stats.events += batch[i].events.length;
-        batch[i].resolve(outcome);
-      }
+      if (outcome instanceof Error) continue;
+      const { streamName, events } = batch[i];
+      this.stats.events += events.length;
+      // A replayed append's revision may lie anywhere in the stream, not at its end.
+      if (outcome.replayed) continue;
+      this.rememberTail(streamName, outcome.nextExpectedRevision);
+      // An append's events are consecutive: nobody else writes inside this transaction.
+      const first = outcome.position - events.length + 1;
+      if (first < firstPosition) firstPosition = first;
     }
-    if (written) for (const subscription of this.subscriptions) subscription.notify();
+    this.awaitingFsync.push({ pending: batch, outcomes, firstPosition });
+    this.checkpointer.committed();
+    this.fsyncCommitted();
   };
+
+  /** Starts an fsync of the WAL covering every batch committed so far, unless one is running (it starts the next). */
+  private fsyncCommitted(): void {
+    if (this.fsyncInFlight || this.awaitingFsync.length === 0) return;
+    const covered = this.awaitingFsync.length;
+    try {
+      this.walFd ??= fs.openSync(this.walPath, 'r');
+    } catch (error) {
+      this.failDurability(error);
+      return;
+    }
+    this.fsyncInFlight = true;
+    fs.fsync(this.walFd, (error) => {
+      this.fsyncInFlight = false;
+      if (error) {
+        this.failDurability(error);
+        return;
+      }
+      let written = false;
+      for (const { pending, outcomes } of this.awaitingFsync.splice(0, covered)) {
+        for (let i = 0; i < pending.length; i++) {
+          const outcome = outcomes[i];
+          if (outcome instanceof Error) {
+            pending[i].reject(outcome);
+          } else {
+            written = true;
+            pending[i].resolve({ nextExpectedRevision: outcome.nextExpectedRevision, position: outcome.position });
+          }
+        }
+      }
+      if (written) for (const subscription of this.subscriptions) subscription.notify();
+      this.fsyncCommitted();
+      if (!this.fsyncInFlight) for (const resolve of this.onDurable.splice(0)) resolve();
+    });
+  }
+
+  /** The kernel may have dropped what it could not write: nothing after this is trusted to be durable. */
+  private failDurability(cause: unknown): void {
+    this.durabilityFailure = new EventStoreUnavailableError('fsync of the SQLite write-ahead log failed; appends are refused until the process restarts', cause);
+    for (const { pending } of this.awaitingFsync.splice(0)) for (const waiting of pending) waiting.reject(this.durabilityFailure);
+    for (const resolve of this.onDurable.splice(0)) resolve();
+  }
 
   /**
    * Runs inside the batch transaction. Returns the refusal instead of throwing
    * it, so one caller's conflict never aborts the others; anything thrown is
    * a storage failure that fails the whole batch.
    */
-  private applyAppend(pending: PendingAppend, recordedAt: number): AppendResult | Error {
+  private applyAppend(pending: PendingAppend, recordedAt: number): Applied | Error {
     const { streamName, events, expected } = pending;
     const current = this.lastRevision.get(streamName) ?? -1;
     const matches =
@@ -323,7 +477,7 @@ export class SqliteEventStore implements EventStore {
         position = Number(lastInsertRowid);
       }
       if (several) this.releaseSavepoint.run();
-      return { nextExpectedRevision: revision, position };
+      return { nextExpectedRevision: revision, position, replayed: false };
     } catch (error) {
       if (several) {
         this.rollbackToSavepoint.run();
@@ -335,7 +489,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   /** With `any` or `stream_exists` a retried append is recognised by where its first id already sits. */
-  private refuseDuplicate(streamName: string, events: SerializedEvent[], expected: ExpectedRevision): AppendResult | Error {
+  private refuseDuplicate(streamName: string, events: SerializedEvent[], expected: ExpectedRevision): Applied | Error {
     const first = expected === 'any' || expected === 'stream_exists' ? this.eventById.get(events[0].id) : undefined;
     if (first && first[0] === streamName) {
       const replayed = this.replayedResult(streamName, first[1], events);
@@ -346,12 +500,12 @@ export class SqliteEventStore implements EventStore {
   }
 
   /** The original result when `events` are already the stream's events from `fromRevision` on. */
-  private replayedResult(streamName: string, fromRevision: number, events: SerializedEvent[]): AppendResult | undefined {
+  private replayedResult(streamName: string, fromRevision: number, events: SerializedEvent[]): Applied | undefined {
     const rows = this.replayCandidates.all(streamName, fromRevision, events.length);
     if (rows.length !== events.length) return undefined;
     for (let i = 0; i < rows.length; i++) if (rows[i][0] !== events[i].id) return undefined;
     const last = rows[rows.length - 1];
-    return { nextExpectedRevision: last[1], position: last[2] };
+    return { nextExpectedRevision: last[1], position: last[2], replayed: true };
   }
 
   private migrate(): void {
