@@ -17,6 +17,7 @@ const swc = [
 
 const moduleNameMapper = {
   '^@aftersales/event-store/testing$': '<rootDir>/libs/event-store/src/testing/index.ts',
+  '^@aftersales/domain/testing$': '<rootDir>/libs/domain/src/testing/index.ts',
   '^@aftersales/([a-z-]+)$': '<rootDir>/libs/$1/src/index.ts',
 };
 

@@ -7,6 +7,7 @@ export * from './commands/order-commands';
 export * from './commands/clock';
 export * from './commands/errors';
 export * from './events/metadata';
+export * from './ids/time-ordered-uuid';
 export * from './policy/policy.service';
 export * from './views/case-view';
 export * from './views/order-view';

@@ -8,8 +8,8 @@ import {
   foldCase,
   initialOrderState,
   orderCommandsFor,
-  orderStream,
   type CaseEvent,
+  type CaseState,
   type OrderCommand,
   type OrderEvent,
   type OrderState,
@@ -17,7 +17,7 @@ import {
 } from '@aftersales/domain';
 import { ConcurrencyError, type EventStore } from '@aftersales/event-store';
 import { toNewEvents, type CommandOrigin } from '../events/metadata';
-import { expectedAfter, loadCase, loadOrder, type Loaded } from '../events/streams';
+import { appendToCase, appendToOrder, loadCase, loadOrder, type Loaded } from '../events/streams';
 import { EVENT_STORE } from '../infrastructure/tokens';
 import { PolicyService } from '../policy/policy.service';
 import { ExecuteCaseCommand, type CaseCommandResult } from './case-commands';
@@ -57,7 +57,10 @@ export class ExecuteCaseCommandHandler implements ICommandHandler<ExecuteCaseCom
       for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
         const orderId = command.type === 'request' ? command.data.orderId : await this.orderOf(caseId);
         const outcome = await this.orderLock.run(orderId, () => this.attempt(caseId, command, origin, ifMatch, (orderId) => (orphanedOn = orderId)));
-        if (outcome !== 'conflict') return outcome;
+        if (outcome !== 'conflict') {
+          if (orderId && outcome.appended) this.rememberOrderOf(caseId, orderId);
+          return outcome;
+        }
         // Spread the retries of writers in other processes apart.
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 ** attempt));
       }
@@ -75,11 +78,13 @@ export class ExecuteCaseCommandHandler implements ICommandHandler<ExecuteCaseCom
     if (known) return known;
     const first = await this.store.readStream(caseStream(caseId), { maxCount: 1 });
     const orderId = (first[0]?.data as { orderId?: string } | undefined)?.orderId;
-    if (orderId) {
-      if (this.orderOfCase.size >= 100_000) this.orderOfCase.clear();
-      this.orderOfCase.set(caseId, orderId);
-    }
+    if (orderId) this.rememberOrderOf(caseId, orderId);
     return orderId;
+  }
+
+  private rememberOrderOf(caseId: string, orderId: string): void {
+    if (this.orderOfCase.size >= 100_000 && !this.orderOfCase.has(caseId)) this.orderOfCase.clear();
+    this.orderOfCase.set(caseId, orderId);
   }
 
   /** One decision against fresh state; 'conflict' when an append lost a race and the caller should retry. */
@@ -115,7 +120,7 @@ export class ExecuteCaseCommandHandler implements ICommandHandler<ExecuteCaseCom
       const reserved = this.decideOnOrder(order.state, required.before, now);
       if (reserved.length > 0) {
         try {
-          await this.store.append(orderStream(orderId), toNewEvents(reserved, origin, now), { expectedRevision: expectedAfter(order.revision) });
+          await appendToOrder(this.store, orderId, order, toNewEvents(reserved, origin, now));
           orderAppended = true;
         } catch (error) {
           if (error instanceof ConcurrencyError) return 'conflict';
@@ -124,11 +129,9 @@ export class ExecuteCaseCommandHandler implements ICommandHandler<ExecuteCaseCom
       }
     }
 
-    let appended;
+    let appended: Loaded<CaseState>;
     try {
-      appended = await this.store.append(caseStream(caseId), caseEventsToAppend(decision.events, origin, now), {
-        expectedRevision: expectedAfter(kase.revision),
-      });
+      appended = await appendToCase(this.store, caseId, kase, caseEventsToAppend(decision.events, origin, now));
     } catch (error) {
       // The order now holds lines or money for a decision the case never recorded.
       if (orderAppended && orderId) orphaned(orderId);
@@ -138,7 +141,7 @@ export class ExecuteCaseCommandHandler implements ICommandHandler<ExecuteCaseCom
     }
 
     if (orderId && required.after.length > 0) await this.followUps.apply(orderId, required.after, origin);
-    return { state: after, revision: appended.nextExpectedRevision, position: appended.position, appended: true };
+    return { state: appended.state, revision: appended.revision, position: appended.lastPosition, appended: true };
   }
 
   /** Order events for the `before` commands; a refusal (line held elsewhere, money already reserved) refuses the case command. */

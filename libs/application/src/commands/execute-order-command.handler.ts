@@ -1,9 +1,9 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { decideOrder, evolveOrder, orderStream } from '@aftersales/domain';
+import { decideOrder, orderStream } from '@aftersales/domain';
 import { ConcurrencyError, type EventStore } from '@aftersales/event-store';
 import { toNewEvents } from '../events/metadata';
-import { expectedAfter, loadOrder } from '../events/streams';
+import { appendToOrder, loadOrder } from '../events/streams';
 import { EVENT_STORE } from '../infrastructure/tokens';
 import { Clock } from './clock';
 import { CommandRefusedError, ConcurrentWriteError } from './errors';
@@ -28,11 +28,8 @@ export class ExecuteOrderCommandHandler implements ICommandHandler<ExecuteOrderC
         return { state: order.state, revision: order.revision, position: order.lastPosition, appended: false };
       }
       try {
-        const result = await this.store.append(orderStream(orderId), toNewEvents(decision.events, origin, now), {
-          expectedRevision: expectedAfter(order.revision),
-        });
-        const state = decision.events.reduce(evolveOrder, order.state);
-        return { state, revision: result.nextExpectedRevision, position: result.position, appended: true };
+        const appended = await appendToOrder(this.store, orderId, order, toNewEvents(decision.events, origin, now));
+        return { state: appended.state, revision: appended.revision, position: appended.lastPosition, appended: true };
       } catch (error) {
         if (!(error instanceof ConcurrencyError)) throw error;
       }

@@ -10,7 +10,7 @@ import {
 } from '@aftersales/domain';
 import { ConcurrencyError, type EventStore } from '@aftersales/event-store';
 import { toNewEvents, type CommandOrigin } from '../events/metadata';
-import { expectedAfter, loadCase, loadOrder } from '../events/streams';
+import { appendToOrder, loadCase, loadOrder } from '../events/streams';
 import { EVENT_STORE } from '../infrastructure/tokens';
 import { Clock } from './clock';
 import { ConcurrentWriteError } from './errors';
@@ -37,7 +37,7 @@ export class OrderFollowUpService {
       const events = this.decide(order.state, commands, now);
       if (events.length === 0) return;
       try {
-        await this.store.append(orderStream(orderId), toNewEvents(events, origin, now), { expectedRevision: expectedAfter(order.revision) });
+        await appendToOrder(this.store, orderId, order, toNewEvents(events, origin, now));
         return;
       } catch (error) {
         if (!(error instanceof ConcurrencyError)) throw error;

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { ActorRole, Channel } from '@aftersales/domain';
 import type { NewEvent, StoredEvent } from '@aftersales/event-store';
+import { timeOrderedUuid } from '../ids/time-ordered-uuid';
 
 /** API.md, "Events": what every stored event carries besides its data. */
 export interface EventMetadata {
@@ -35,7 +35,7 @@ export function toNewEvents(events: ReadonlyArray<{ type: string; data: unknown 
     schemaVersion: SCHEMA_VERSION,
     occurredAt: now.toISOString(),
   };
-  return events.map((event) => ({ id: randomUUID(), type: event.type, data: event.data, metadata: { ...metadata } }));
+  return events.map((event) => ({ id: timeOrderedUuid(), type: event.type, data: event.data, metadata: { ...metadata } }));
 }
 
 /**
@@ -49,4 +49,14 @@ export function toDomainEvent<E extends { type: string; data: unknown }>(stored:
     data: stored.data,
     metadata: { occurredAt: (stored.metadata.occurredAt as string | undefined) ?? stored.recordedAt.toISOString() },
   } as E & { metadata: { occurredAt?: string } };
+}
+
+/**
+ * An event just appended, as a load would later fold it. Its data is the
+ * decision's own object rather than a JSON copy, which folds the same: events
+ * carry plain JSON values (the store refuses anything else) and folds do not
+ * change them.
+ */
+export function newDomainEvent(event: NewEvent): ReturnType<typeof toDomainEvent> {
+  return { type: event.type, data: event.data, metadata: { occurredAt: event.metadata?.occurredAt as string } };
 }

@@ -15,8 +15,8 @@ import {
   type PolicyState,
   type RecordedCaseEvent,
 } from '@aftersales/domain';
-import type { EventStore, StoredEvent } from '@aftersales/event-store';
-import { toDomainEvent } from './metadata';
+import type { EventStore, NewEvent } from '@aftersales/event-store';
+import { newDomainEvent, toDomainEvent } from './metadata';
 
 /** A stream's folded state and the revision it was read at (-1: no stream yet). */
 export interface Loaded<S> {
@@ -59,25 +59,61 @@ function foldedFor(store: EventStore): FoldedStreams {
   return folded;
 }
 
-async function load<S>(store: EventStore, stream: string, initial: S, evolve: (state: S, event: StoredEvent) => S): Promise<Loaded<S>> {
+/** A kind of stream: how its name is made, where its fold starts and how one event moves it. */
+interface StreamKind<S> {
+  name(id: string): string;
+  initial: S;
+  evolve(state: S, event: DomainEvent): S;
+}
+
+/** What a fold sees of an event, whether it was read from the store or has just been appended. */
+type DomainEvent = ReturnType<typeof toDomainEvent>;
+
+async function load<S>(store: EventStore, kind: StreamKind<S>, id: string): Promise<Loaded<S>> {
+  const stream = kind.name(id);
   const folded = foldedFor(store);
-  const known = folded.get<S>(stream) ?? { state: initial, revision: -1, lastPosition: 0 };
+  const known = folded.get<S>(stream) ?? { state: kind.initial, revision: -1, lastPosition: 0 };
   const newer = await store.readStream(stream, { fromRevision: known.revision + 1 });
   if (newer.length === 0) return known;
+  let state = known.state;
+  for (const event of newer) state = kind.evolve(state, toDomainEvent(event));
   const last = newer[newer.length - 1];
-  const loaded: Loaded<S> = { state: newer.reduce(evolve, known.state), revision: last.revision, lastPosition: last.position };
+  const loaded: Loaded<S> = { state, revision: last.revision, lastPosition: last.position };
   folded.set(stream, loaded);
   return loaded;
 }
 
-export const loadCase = (store: EventStore, caseId: string): Promise<Loaded<CaseState>> =>
-  load(store, caseStream(caseId), initialCaseState, (state, e) => evolveCase(state, toDomainEvent<RecordedCaseEvent>(e)));
+/**
+ * Appends events decided against `loaded` (expected revision: the one it
+ * was read at) and returns the stream as it now is. The new state is folded
+ * from the appended events by the same `evolve` a load uses and kept in the
+ * cache, so the next command on the stream reads nothing. A conflict throws
+ * and caches nothing.
+ */
+async function append<S>(store: EventStore, kind: StreamKind<S>, id: string, loaded: Loaded<S>, events: NewEvent[]): Promise<Loaded<S>> {
+  const stream = kind.name(id);
+  const appended = await store.append(stream, events, { expectedRevision: expectedAfter(loaded.revision) });
+  let state = loaded.state;
+  for (const event of events) state = kind.evolve(state, newDomainEvent(event));
+  const next: Loaded<S> = { state, revision: appended.nextExpectedRevision, lastPosition: appended.position };
+  foldedFor(store).set(stream, next);
+  return next;
+}
 
-export const loadOrder = (store: EventStore, orderId: string): Promise<Loaded<OrderState>> =>
-  load(store, orderStream(orderId), initialOrderState, (state, e) => evolveOrder(state, toDomainEvent<OrderEvent>(e)));
+const CASES: StreamKind<CaseState> = { name: caseStream, initial: initialCaseState, evolve: (state, e) => evolveCase(state, e as RecordedCaseEvent) };
+const ORDERS: StreamKind<OrderState> = { name: orderStream, initial: initialOrderState, evolve: (state, e) => evolveOrder(state, e as OrderEvent) };
+const POLICIES: StreamKind<PolicyState> = { name: policyStream, initial: initialPolicyState, evolve: (state, e) => evolvePolicy(state, e as PolicyEvent) };
 
-export const loadPolicy = (store: EventStore, scope: string): Promise<Loaded<PolicyState>> =>
-  load(store, policyStream(scope), initialPolicyState, (state, e) => evolvePolicy(state, toDomainEvent<PolicyEvent>(e)));
+export const loadCase = (store: EventStore, caseId: string): Promise<Loaded<CaseState>> => load(store, CASES, caseId);
+export const loadOrder = (store: EventStore, orderId: string): Promise<Loaded<OrderState>> => load(store, ORDERS, orderId);
+export const loadPolicy = (store: EventStore, scope: string): Promise<Loaded<PolicyState>> => load(store, POLICIES, scope);
+
+export const appendToCase = (store: EventStore, caseId: string, loaded: Loaded<CaseState>, events: NewEvent[]): Promise<Loaded<CaseState>> =>
+  append(store, CASES, caseId, loaded, events);
+export const appendToOrder = (store: EventStore, orderId: string, loaded: Loaded<OrderState>, events: NewEvent[]): Promise<Loaded<OrderState>> =>
+  append(store, ORDERS, orderId, loaded, events);
+export const appendToPolicy = (store: EventStore, scope: string, loaded: Loaded<PolicyState>, events: NewEvent[]): Promise<Loaded<PolicyState>> =>
+  append(store, POLICIES, scope, loaded, events);
 
 /** The expected revision for an append after reading at `revision`. */
-export const expectedAfter = (revision: number): 'no_stream' | number => (revision < 0 ? 'no_stream' : revision);
+const expectedAfter = (revision: number): 'no_stream' | number => (revision < 0 ? 'no_stream' : revision);

@@ -8,7 +8,7 @@ import { PARCEL_INDEX, type ParcelEntry, type ParcelIndex } from './parcel-index
 const PARCEL_EVENTS = new Set(['ReturnShipped', 'PickupScheduled', 'ReplacementShipped']);
 const CASE_STREAM_PREFIX = caseStream('');
 /** Events without a parcel move the stored checkpoint only this often: a replay of them after a restart is harmless. */
-const CHECKPOINT_EVERY = 256;
+const CHECKPOINT_EVERY = 4096;
 const RETRY_DELAY_MS = 1000;
 
 export function parcelEntryOf(event: StoredEvent): ParcelEntry | undefined {

@@ -4,7 +4,6 @@ import {
   effectivePolicy,
   effectivePolicyWire,
   merchantPolicyScope,
-  policyStream,
   type Actor,
   type Policy,
   type PolicyOverrides,
@@ -14,7 +13,7 @@ import type { AppConfig } from '@aftersales/config';
 import type { EventStore } from '@aftersales/event-store';
 import { CommandRefusedError } from '../commands/errors';
 import { toNewEvents, type CommandOrigin } from '../events/metadata';
-import { expectedAfter, loadPolicy } from '../events/streams';
+import { appendToPolicy, loadPolicy } from '../events/streams';
 import { APP_CONFIG, EVENT_STORE } from '../infrastructure/tokens';
 
 export const PLATFORM_SCOPE = 'platform';
@@ -74,10 +73,7 @@ export class PolicyService {
     if (!decision.ok) throw new CommandRefusedError(decision.refusal);
     let position: number | undefined;
     if (decision.events.length > 0) {
-      const result = await this.store.append(policyStream(scope), toNewEvents(decision.events, origin, now), {
-        expectedRevision: expectedAfter(loaded.revision),
-      });
-      position = result.position;
+      position = (await appendToPolicy(this.store, scope, loaded, toNewEvents(decision.events, origin, now))).lastPosition;
       this.recentLayers.clear();
     }
     return { view: await this.view(scope), position };

@@ -3,3 +3,4 @@ export * from './fixtures';
 export * from './commands';
 export * from './world';
 export * from './given';
+export * from './histories';
