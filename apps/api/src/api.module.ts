@@ -2,18 +2,16 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { ThrottlerModule } from '@nestjs/throttler';
-import { LoggerModule } from 'nestjs-pino';
-import type { IncomingMessage } from 'node:http';
 import type { AppConfig } from '@aftersales/config';
 import { IdempotencyModule, InfrastructureModule } from '@aftersales/application';
 import { EdgeGuard } from './auth/edge.guard';
 import { CommandApiModule } from './command-api.module';
 import { TokenVerifier } from './auth/token-verifier';
 import { HealthController } from './health/health.controller';
-import { correlationIdOf } from './http/correlation';
 import { HttpEdgeSetup } from './http/http-edge';
 import { RefusedBodyInterceptor } from './http/refused-body.interceptor';
 import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
+import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ProblemFilter } from './problem/problem.filter';
 import { createValidationPipe } from './problem/validation';
@@ -36,16 +34,7 @@ export class ApiModule {
       imports: [
         InfrastructureModule.forRoot(config),
         IdempotencyModule.forRoot(config),
-        LoggerModule.forRoot({
-          pinoHttp: {
-            level: config.logLevel,
-            // One id follows a request through logs, the X-Correlation-Id header and its events' metadata.
-            genReqId: (request: IncomingMessage) => correlationIdOf(request),
-            customProps: (request: IncomingMessage) => ({ correlationId: correlationIdOf(request) }),
-            redact: ['req.headers.authorization', 'req.headers["x-signature"]'],
-            autoLogging: { ignore: (request: IncomingMessage) => request.url === '/health' },
-          },
-        }),
+        LoggingModule.forRoot(config),
         MetricsModule,
         TerminusModule.forRoot({ errorLogStyle: 'json' }),
         ThrottlerModule.forRoot({

@@ -4,7 +4,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Type } from 'class-transformer';
 import { ArrayMinSize, IsArray, IsInt, IsOptional, IsString, Matches, MaxLength, Min, ValidateNested } from 'class-validator';
 import type { FastifyReply } from 'fastify';
-import { Logger } from 'nestjs-pino';
+import type { Logger } from 'pino';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,8 @@ import type { Caller } from '../../../apps/api/src/auth/caller';
 import { CorrelationId } from '../../../apps/api/src/http/correlation';
 import { IdempotencySender } from '../../../apps/api/src/idempotency/idempotency.interceptor';
 import { createFastifyAdapter } from '../../../apps/api/src/http/http-edge';
+import { JsonLogger } from '../../../apps/api/src/logging/json-logger';
+import { ROOT_LOGGER } from '../../../apps/api/src/logging/root-logger';
 import { setupOpenApi } from '../../../apps/api/src/openapi/openapi';
 import { problems } from '../../../apps/api/src/problem/problem';
 
@@ -157,11 +159,16 @@ export function edgeConfig(environment: EdgeEnvironment, env: Record<string, str
   });
 }
 
-/** The real ApiModule on Fastify, with the echo routes, set up as main.ts sets up the service. */
-export async function createEdgeApp(config: AppConfig): Promise<NestFastifyApplication> {
-  const moduleRef = await Test.createTestingModule({ imports: [ApiModule.register(config)], controllers: [EchoController] }).compile();
+/**
+ * The real ApiModule on Fastify, with the echo routes, set up as main.ts sets up the service.
+ * `rootLogger` replaces the one config.logLevel would make, so a test can read what is logged.
+ */
+export async function createEdgeApp(config: AppConfig, options: { rootLogger?: Logger } = {}): Promise<NestFastifyApplication> {
+  const builder = Test.createTestingModule({ imports: [ApiModule.register(config)], controllers: [EchoController] });
+  if (options.rootLogger) builder.overrideProvider(ROOT_LOGGER).useValue(options.rootLogger);
+  const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter(), { bodyParser: false, bufferLogs: true });
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(JsonLogger));
   setupOpenApi(app, { ui: false });
   await app.init();
   await app.getHttpAdapter().getInstance().ready();

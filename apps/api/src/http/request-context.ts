@@ -4,9 +4,9 @@ import type { ProblemException } from '../problem/problem';
 
 /**
  * What the edge learns about one request before a handler runs. Kept beside
- * the raw Node request rather than on Fastify's request object, so Fastify
- * hooks, Nest middleware (pino-http sees only the raw request), guards and
- * interceptors all reach the same state.
+ * the raw Node request rather than on Fastify's request object, so what sees
+ * only the raw request (Fastify's genReqId) and Fastify's parsers and hooks,
+ * guards, interceptors and handlers all reach the same state.
  */
 export interface RequestContext {
   correlationId?: string;
