@@ -1,19 +1,18 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { ThrottlerModule } from '@nestjs/throttler';
-import { LoggerModule } from 'nestjs-pino';
-import type { IncomingMessage } from 'node:http';
 import type { AppConfig } from '@aftersales/config';
 import { IdempotencyModule, InfrastructureModule } from '@aftersales/application';
 import { EdgeGuard } from './auth/edge.guard';
+import { EdgeRoutes } from './auth/edge-routes';
 import { CommandApiModule } from './command-api.module';
 import { TokenVerifier } from './auth/token-verifier';
 import { HealthController } from './health/health.controller';
-import { correlationIdOf } from './http/correlation';
 import { HttpEdgeSetup } from './http/http-edge';
-import { RefusedBodyInterceptor } from './http/refused-body.interceptor';
-import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
+import { IdempotencyGate } from './idempotency/idempotency-gate';
+import { IdempotencyRecorder } from './idempotency/idempotency-recorder';
+import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ProblemFilter } from './problem/problem.filter';
 import { createValidationPipe } from './problem/validation';
@@ -24,9 +23,14 @@ const RATE_LIMIT_WINDOW_MS = 60_000;
 
 /**
  * The API process. Everything a route gets without asking is global here:
- * the edge guard (token, rate limit, role), the refused-body and idempotency
- * interceptors, the strict ValidationPipe and the problem+json filter. Route
- * modules are added to `imports`.
+ * the edge guard (token, rate limit, role, route checks, a refused body,
+ * Idempotency-Key), the strict ValidationPipe and the problem+json filter.
+ * Route modules are added to `imports`.
+ *
+ * There are deliberately no global interceptors: with any, Nest wraps every
+ * request's handler in rxjs and an AsyncResource.bind per interceptor step,
+ * a measurable cost per command. What they did is the edge guard's last
+ * steps and Fastify hooks (IdempotencyRecorder) instead.
  */
 @Module({})
 export class ApiModule {
@@ -36,16 +40,7 @@ export class ApiModule {
       imports: [
         InfrastructureModule.forRoot(config),
         IdempotencyModule.forRoot(config),
-        LoggerModule.forRoot({
-          pinoHttp: {
-            level: config.logLevel,
-            // One id follows a request through logs, the X-Correlation-Id header and its events' metadata.
-            genReqId: (request: IncomingMessage) => correlationIdOf(request),
-            customProps: (request: IncomingMessage) => ({ correlationId: correlationIdOf(request) }),
-            redact: ['req.headers.authorization', 'req.headers["x-signature"]'],
-            autoLogging: { ignore: (request: IncomingMessage) => request.url === '/health' },
-          },
-        }),
+        LoggingModule.forRoot(config),
         MetricsModule,
         TerminusModule.forRoot({ errorLogStyle: 'json' }),
         ThrottlerModule.forRoot({
@@ -59,10 +54,10 @@ export class ApiModule {
         HttpEdgeSetup,
         TokenVerifier,
         CallerThrottlerGuard,
+        EdgeRoutes,
+        IdempotencyGate,
+        IdempotencyRecorder,
         { provide: APP_GUARD, useClass: EdgeGuard },
-        // Global interceptors run in this order: a refused body is answered before idempotency records anything.
-        { provide: APP_INTERCEPTOR, useClass: RefusedBodyInterceptor },
-        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: APP_FILTER, useClass: ProblemFilter },
       ],

@@ -1,12 +1,13 @@
 import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger } from 'nestjs-pino';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError, loadConfig, type AppConfig } from '@aftersales/config';
 import { LocalRedisServer } from '@aftersales/scheduling';
 import { ApiModule } from './api.module';
 import { createFastifyAdapter } from './http/http-edge';
+import { JsonLogger } from './logging/json-logger';
 import { setupOpenApi } from './openapi/openapi';
 
 const SHUTDOWN_GRACE_MS = 8000;
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
       bufferLogs: true,
       bodyParser: false,
     });
-    app.useLogger(app.get(Logger));
+    app.useLogger(app.get(JsonLogger));
     setupOpenApi(app);
     await app.listen(config.http.port, config.http.host);
   } catch (error) {
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
     await localRedis?.stop();
     throw error;
   }
-  const logger = app.get(Logger);
+  const logger = new Logger('Main');
   const address = `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${config.http.port}`;
   logger.log(
     {

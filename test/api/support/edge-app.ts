@@ -1,10 +1,10 @@
-import { Body, Controller, Get, HttpCode, Injectable, Post, Put, Res, UseGuards, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Injectable, Post, Put, Res } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Type } from 'class-transformer';
 import { ArrayMinSize, IsArray, IsInt, IsOptional, IsString, Matches, MaxLength, Min, ValidateNested } from 'class-validator';
-import type { FastifyReply } from 'fastify';
-import { Logger } from 'nestjs-pino';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,9 +14,12 @@ import { SignJWT } from 'jose';
 import { ApiModule } from '../../../apps/api/src/api.module';
 import { CurrentCaller, Public, Roles } from '../../../apps/api/src/auth/decorators';
 import type { Caller } from '../../../apps/api/src/auth/caller';
+import { RouteChecks, type RouteCheck } from '../../../apps/api/src/auth/route-check';
 import { CorrelationId } from '../../../apps/api/src/http/correlation';
-import { IdempotencySender } from '../../../apps/api/src/idempotency/idempotency.interceptor';
+import { IdempotencySender } from '../../../apps/api/src/idempotency/idempotency-sender';
 import { createFastifyAdapter } from '../../../apps/api/src/http/http-edge';
+import { JsonLogger } from '../../../apps/api/src/logging/json-logger';
+import { ROOT_LOGGER } from '../../../apps/api/src/logging/root-logger';
 import { setupOpenApi } from '../../../apps/api/src/openapi/openapi';
 import { problems } from '../../../apps/api/src/problem/problem';
 
@@ -44,7 +47,7 @@ export class EchoBody {
 }
 
 /** Counts how often each handler really ran, so a replay can be told from a second run. */
-export const handlerRuns = { echo: 0, put: 0, conflict: 0, held: 0, callback: 0 };
+export const handlerRuns = { echo: 0, put: 0, conflict: 0, held: 0, callback: 0, unsent: 0 };
 
 /** Holds `POST /v1/held` inside its handler until the test opens it. */
 export const gate = {
@@ -55,14 +58,11 @@ export const gate = {
   },
 };
 
-/** Stands in for the callbacks' signature check: a route guard on a public route. */
+/** Stands in for the callbacks' signature check: a route check on a public route. */
 @Injectable()
-class SignedCallbackGuard implements CanActivate {
-  canActivate(context: ExecutionContext): boolean {
-    if (context.switchToHttp().getRequest<{ headers: Record<string, unknown> }>().headers['x-signature'] !== 'valid') {
-      throw problems.unauthorized('The signature is missing or wrong.');
-    }
-    return true;
+class SignedCallbackCheck implements RouteCheck {
+  check(request: FastifyRequest): void {
+    if (request.headers['x-signature'] !== 'valid') throw problems.unauthorized('The signature is missing or wrong.');
   }
 }
 
@@ -100,6 +100,13 @@ export class EchoController {
     return { text: body.text, done: true };
   }
 
+  /** Answers on the raw socket, past Fastify's send and its onSend hooks. */
+  @Post('unsent')
+  unsent(@Body() body: EchoBody, @Res() reply: FastifyReply): void {
+    handlerRuns.unsent += 1;
+    reply.raw.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ text: body.text }));
+  }
+
   @Get('whoami')
   whoami(@CurrentCaller() caller: Caller) {
     return caller;
@@ -112,7 +119,7 @@ export class EchoController {
 
   @Post('callback')
   @Public()
-  @UseGuards(SignedCallbackGuard)
+  @RouteChecks(SignedCallbackCheck)
   @IdempotencySender('logistics')
   @HttpCode(200)
   callback(@Body() body: EchoBody) {
@@ -157,11 +164,16 @@ export function edgeConfig(environment: EdgeEnvironment, env: Record<string, str
   });
 }
 
-/** The real ApiModule on Fastify, with the echo routes, set up as main.ts sets up the service. */
-export async function createEdgeApp(config: AppConfig): Promise<NestFastifyApplication> {
-  const moduleRef = await Test.createTestingModule({ imports: [ApiModule.register(config)], controllers: [EchoController] }).compile();
+/**
+ * The real ApiModule on Fastify, with the echo routes, set up as main.ts sets up the service.
+ * `rootLogger` replaces the one config.logLevel would make, so a test can read what is logged.
+ */
+export async function createEdgeApp(config: AppConfig, options: { rootLogger?: Logger } = {}): Promise<NestFastifyApplication> {
+  const builder = Test.createTestingModule({ imports: [ApiModule.register(config)], controllers: [EchoController], providers: [SignedCallbackCheck] });
+  if (options.rootLogger) builder.overrideProvider(ROOT_LOGGER).useValue(options.rootLogger);
+  const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter(), { bodyParser: false, bufferLogs: true });
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(JsonLogger));
   setupOpenApi(app, { ui: false });
   await app.init();
   await app.getHttpAdapter().getInstance().ready();

@@ -1,6 +1,5 @@
 import { Test } from '@nestjs/testing';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger } from 'nestjs-pino';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import type { EventStore } from '@aftersales/event-store';
 import { LocalRedisServer } from '@aftersales/scheduling';
 import { ApiModule } from '../../../apps/api/src/api.module';
 import { createFastifyAdapter } from '../../../apps/api/src/http/http-edge';
+import { JsonLogger } from '../../../apps/api/src/logging/json-logger';
 import { setupOpenApi } from '../../../apps/api/src/openapi/openapi';
 
 /**
@@ -86,7 +86,7 @@ export async function startCommandApp(): Promise<CommandApp> {
       .useValue(clock)
       .compile();
     app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter(), { bodyParser: false, bufferLogs: true });
-    app.useLogger(app.get(Logger));
+    app.useLogger(app.get(JsonLogger));
     setupOpenApi(app, { ui: false });
     await app.init();
     await app.getHttpAdapter().getInstance().ready();

@@ -49,7 +49,7 @@ export const Acting = createParamDecorator((_data: unknown, context: ExecutionCo
   const request = http.getRequest<FastifyRequest>();
   const caller = requestContext(request.raw).caller;
   if (!caller) throw new Error('@Acting() used on a route without an authenticated caller');
-  // The idempotency interceptor has refused a malformed key already; a key is recorded only when well formed.
+  // The edge guard has refused a malformed key already; a key is recorded only when well formed.
   const key = request.headers['idempotency-key'];
   const origin: CommandOrigin = {
     actor: { role: caller.role, id: caller.id },

@@ -20,8 +20,8 @@ type OrderCommand = ExecuteOrderCommand['command'];
  * The one door from the order, case and policy routes to the command path:
  * dispatches, counts `command_outcomes_total{command,outcome}` and turns what
  * the application throws into problem+json exceptions. The mapping happens
- * here, inside the handler, so the idempotency interceptor records the 4xx a
- * client saw rather than an unknown error it would not keep.
+ * here, inside the handler, so the client sees (and the idempotency record
+ * keeps) the 4xx the refusal means rather than a 500 that is never kept.
  */
 @Injectable()
 export class CommandGateway {

@@ -10,8 +10,8 @@ const ACCEPTED_CORRELATION_ID = /^[\w.-]{1,128}$/;
 /**
  * The request's correlation id: the client's `X-Correlation-Id` when it is a
  * plain token, a new UUID otherwise. Decided once per request, whoever asks
- * first (pino-http, a Fastify hook or a handler), so logs, the response header
- * and events' metadata carry the same id.
+ * first (Fastify's request id, a hook, the access log or a handler), so logs,
+ * the response header and events' metadata carry the same id.
  */
 export function correlationIdOf(raw: IncomingMessage): string {
   const context = requestContext(raw);

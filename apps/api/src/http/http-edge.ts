@@ -29,8 +29,9 @@ export function createFastifyAdapter(): FastifyAdapter {
  * module starts so a test application gets exactly what the service runs.
  *
  * Parsers never fail the request themselves: a refused body is kept on the
- * request context and answered by RefusedBodyInterceptor after every guard.
- * Only an oversized body (413) is answered at once, before it is read.
+ * request context and answered by EdgeGuard after authentication, role and
+ * route checks. Only an oversized body (413) is answered at once, before it
+ * is read.
  */
 @Injectable()
 export class HttpEdgeSetup implements OnModuleInit {

@@ -1,12 +1,13 @@
 import type { IncomingMessage } from 'node:http';
+import type { IdempotencyScope } from '@aftersales/application';
 import type { Caller } from '../auth/caller';
 import type { ProblemException } from '../problem/problem';
 
 /**
  * What the edge learns about one request before a handler runs. Kept beside
- * the raw Node request rather than on Fastify's request object, so Fastify
- * hooks, Nest middleware (pino-http sees only the raw request), guards and
- * interceptors all reach the same state.
+ * the raw Node request rather than on Fastify's request object, so what sees
+ * only the raw request (Fastify's genReqId) and Fastify's parsers and hooks,
+ * guards, the exception filter and handlers all reach the same state.
  */
 export interface RequestContext {
   correlationId?: string;
@@ -16,10 +17,17 @@ export interface RequestContext {
   rawBody?: Buffer;
   /**
    * A body the parser refused (malformed JSON, forbidden key, wrong media
-   * type). Thrown only after every guard, so 401 and 403 win over 400 as
-   * API.md orders them.
+   * type). Thrown by the edge guard only after authentication, role and
+   * route checks, so 401 and 403 win over 400 as API.md orders them.
    */
   deferredBodyError?: ProblemException;
+  /** The Idempotency-Key this request holds until its response is recorded. */
+  idempotencyClaim?: IdempotencyClaim;
+}
+
+export interface IdempotencyClaim {
+  scope: IdempotencyScope;
+  claimId: string;
 }
 
 const contexts = new WeakMap<IncomingMessage, RequestContext>();

@@ -2,12 +2,12 @@ import { Module } from '@nestjs/common';
 import { ApplicationModule, IntegrationsModule } from '@aftersales/application';
 import { CommandGateway } from '../cases/command-gateway';
 import { IntegrationsController } from './integrations.controller';
-import { SignatureGuard } from './signature.guard';
+import { SignatureCheck } from './signature-check';
 
-/** The signed integration callbacks: the signature guard, the parcel index and the two routes. */
+/** The signed integration callbacks: the signature check, the parcel index and the two routes. */
 @Module({
   imports: [ApplicationModule, IntegrationsModule],
   controllers: [IntegrationsController],
-  providers: [CommandGateway, SignatureGuard],
+  providers: [CommandGateway, SignatureCheck],
 })
 export class IntegrationsApiModule {}

@@ -7,10 +7,10 @@ import { Public } from '../auth/decorators';
 import { CommandGateway } from '../cases/command-gateway';
 import { ProblemResponse } from '../cases/problem-docs';
 import { correlationIdOf } from '../http/correlation';
-import { IdempotencySender } from '../idempotency/idempotency.interceptor';
+import { IdempotencySender } from '../idempotency/idempotency-sender';
 import { ProblemException } from '../problem/problem';
 import { CallbackAnswer, LogisticsEventDto, PaymentEventDto } from './callback.dto';
-import { SignedCallback } from './signature.guard';
+import { SignedCallback } from './signature-check';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 const LOGISTICS: Actor = { role: 'integration', id: 'logistics' };
@@ -22,7 +22,7 @@ const NOT_STATUS =
 
 /**
  * The signed callbacks of the carrier and the payment centre (API.md,
- * "Integration callbacks"). Public to the bearer-token edge; SignatureGuard
+ * "Integration callbacks"). Public to the bearer-token edge; SignatureCheck
  * authenticates them instead. Each becomes the case's integration command,
  * through the same gateway and error mapping as the case routes.
  */

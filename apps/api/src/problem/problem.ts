@@ -101,9 +101,8 @@ export interface ProblemResponse {
 const GENERIC_DETAIL = 'An unexpected error occurred. It has been logged; quote the X-Correlation-Id header when reporting it.';
 
 /**
- * Maps anything thrown to the response a client sees. Shared by the exception
- * filter and the idempotency interceptor, so a recorded error is byte for byte
- * what was sent.
+ * Maps anything thrown to the response a client sees; the exception filter
+ * sends it, and an idempotency record keeps it as sent.
  */
 export function toProblem(error: unknown): ProblemResponse {
   if (error instanceof ProblemException) {

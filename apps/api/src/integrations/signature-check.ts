@@ -1,9 +1,10 @@
-import { applyDecorators, Inject, Injectable, UseGuards, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { applyDecorators, Inject, Injectable } from '@nestjs/common';
 import { ApiHeader } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ACCEPTED_SIGNATURES, APP_CONFIG, Clock, SIGNATURE_TOLERANCE_MS, type AcceptedSignatureStore } from '@aftersales/application';
 import type { AppConfig } from '@aftersales/config';
+import { RouteChecks, type RouteCheck } from '../auth/route-check';
 import { requestContext } from '../http/request-context';
 import { ProblemException } from '../problem/problem';
 
@@ -52,11 +53,12 @@ const refused = (detail: string): ProblemException =>
 /**
  * Authenticates a signed integration callback (API.md): the HMAC over the
  * body bytes as received, a timestamp within 5 minutes of now, and a
- * signature never accepted before. Runs after the edge guard (the route is
- * public) and before the body is validated, so 401 wins over 400.
+ * signature never accepted before. A route check (see RouteChecks), so it
+ * runs inside the edge guard after the role check and before a refused body
+ * or the body's validation: 401 wins over 400.
  */
 @Injectable()
-export class SignatureGuard implements CanActivate {
+export class SignatureCheck implements RouteCheck {
   private readonly secret: string;
 
   constructor(
@@ -67,8 +69,7 @@ export class SignatureGuard implements CanActivate {
     this.secret = config.integrations.webhookSecret;
   }
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
-    const request = context.switchToHttp().getRequest<FastifyRequest>();
+  async check(request: FastifyRequest): Promise<void> {
     const parsed = parseSignatureHeader(request.headers[SIGNATURE_HEADER]);
     if (!parsed) throw refused('X-Signature is missing or malformed; expected t=<unix seconds>,v1=<hex HMAC-SHA256>.');
 
@@ -84,14 +85,13 @@ export class SignatureGuard implements CanActivate {
 
     // Recorded before the handler runs: two deliveries of one signature race here, and only one wins.
     if (!(await this.accepted.accept(matched, now))) throw refused('This X-Signature was accepted once already.');
-    return true;
   }
 }
 
-/** The route is a signed callback: the guard, and the header in the OpenAPI document. */
+/** The route is a signed callback: the signature check, and the header in the OpenAPI document. */
 export const SignedCallback = () =>
   applyDecorators(
-    UseGuards(SignatureGuard),
+    RouteChecks(SignatureCheck),
     ApiHeader({
       name: 'X-Signature',
       required: true,
