@@ -450,9 +450,11 @@ const ACTIVITIES: ReadonlyArray<[string, (frame: ProfileNode['callFrame']) => bo
  * functions, over the samples taken inside `window` (the measured run) only.
  */
 function summariseProfile(dir: string, window: [number, number]): void {
-  // Names carry the start time (CPU.<date>.<time>.<pid>...), so the last is this run's.
+  // Names are CPU.<date>.<time>.<pid>.<thread id>.<sequence>.cpuprofile: the main
+  // thread is thread 0 (worker threads, such as the store's checkpointer, write
+  // their own), and of those the last by start time is this run's.
   const file = readdirSync(dir)
-    .filter((f) => f.endsWith('.cpuprofile'))
+    .filter((f) => /^CPU\.\d+\.\d+\.\d+\.0\.\d+\.cpuprofile$/.test(f))
     .sort()
     .at(-1);
   if (!file) {

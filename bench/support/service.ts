@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -54,13 +55,21 @@ function spawnChild(args: string[], env: NodeJS.ProcessEnv, port: number): Child
 }
 
 /**
- * The service exactly as `npm start` runs it (`node scripts/start.js`), with
- * `env` on top of PATH and HOME only; `nodeOptions` go before the script
- * (Node refuses --cpu-prof in NODE_OPTIONS).
+ * The service exactly as `npm start` runs it (`node <its flags> scripts/start.js`,
+ * flags read from package.json), with `env` on top of PATH and HOME only;
+ * `nodeOptions` go before the script too (Node refuses --cpu-prof in NODE_OPTIONS).
  */
 export async function startService(env: NodeJS.ProcessEnv, nodeOptions: string[] = []): Promise<ChildServer> {
   const port = await freePort();
-  return spawnChild([...nodeOptions, join(repositoryRoot, 'scripts', 'start.js')], { HOST: '127.0.0.1', ...env }, port);
+  return spawnChild([...npmStartNodeFlags(), ...nodeOptions, join(repositoryRoot, 'scripts', 'start.js')], { HOST: '127.0.0.1', ...env }, port);
+}
+
+/** The Node flags of package.json's `start` script (`node --flag … scripts/start.js`). */
+export function npmStartNodeFlags(): string[] {
+  const { scripts } = JSON.parse(readFileSync(join(repositoryRoot, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const words = scripts.start.split(/\s+/);
+  if (words[0] !== 'node' || words.at(-1) !== 'scripts/start.js') throw new Error(`Unexpected start script: ${scripts.start}`);
+  return words.slice(1, -1);
 }
 
 /** A compiled script of dist/ in its own process, with the `@aftersales/*` aliases. */
