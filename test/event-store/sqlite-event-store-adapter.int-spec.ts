@@ -248,8 +248,35 @@ describe('SqliteEventStore', () => {
     it('sees a stream another component wrote with its own connection to the file', async () => {
       const store = open();
       expect(await store.readStream('order-1')).toEqual([]);
-      await appendThroughAnotherConnection(path, 'order-1');
+      appendRowThroughAnotherConnection(path, 'order-1', 0);
       expect(await store.readStream('order-1')).toHaveLength(1);
+    });
+
+    it('sees events another connection appended just before this one appended elsewhere', async () => {
+      const store = open();
+      await store.append('order-1', [event()], { expectedRevision: 'no_stream' });
+      expect(await store.readStream('order-1', { fromRevision: 1 })).toEqual([]);
+
+      appendRowThroughAnotherConnection(path, 'order-1', 1);
+      // This append's events come after the other connection's: the log's head is this store's own again.
+      await store.append('order-2', [event()], { expectedRevision: 'no_stream' });
+
+      expect((await store.readStream('order-1', { fromRevision: 1 })).map((e) => e.revision)).toEqual([1]);
+    });
+
+    it('keeps what it knows when another connection writes only other tables of the file', async () => {
+      const store = open();
+      await store.append('order-1', [event()], { expectedRevision: 'no_stream' });
+      const other = new Database(path);
+      try {
+        other.exec('CREATE TABLE IF NOT EXISTS side_table (n INTEGER)');
+        other.prepare('INSERT INTO side_table (n) VALUES (1)').run();
+      } finally {
+        other.close();
+      }
+      expect(await store.readStream('order-1', { fromRevision: 1 })).toEqual([]);
+      appendRowThroughAnotherConnection(path, 'order-1', 1);
+      expect(await store.readStream('order-1', { fromRevision: 1 })).toHaveLength(1);
     });
 
     it('finds nothing after the last revision it appended without reading, and everything before it', async () => {
@@ -443,13 +470,13 @@ function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** Another connection to the file, as another process or component would have, appending one row by hand. */
-async function appendThroughAnotherConnection(path: string, streamName: string): Promise<void> {
+/** Another connection to the file, as another process would have, appending one event row by hand. */
+function appendRowThroughAnotherConnection(path: string, streamName: string, revision: number): void {
   const db = new Database(path);
   try {
     db.prepare(
-      'INSERT INTO es_events (event_id, stream_name, stream_revision, type, data, metadata, recorded_at) VALUES (?, ?, 0, ?, ?, ?, ?)',
-    ).run(randomUUID(), streamName, 'ThingHappened', '{}', '{}', Date.now());
+      'INSERT INTO es_events (event_id, stream_name, stream_revision, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ).run(randomUUID(), streamName, revision, 'ThingHappened', '{}', '{}', Date.now());
   } finally {
     db.close();
   }

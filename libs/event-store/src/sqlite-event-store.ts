@@ -133,10 +133,11 @@ const CACHE_KIB = 65_536;
  * thread of its own too (WalCheckpointer).
  *
  * Stream reads skip SQLite when they cannot find anything: the store knows
- * the last revision of streams it appended to or read, and `PRAGMA
- * data_version` tells it whether any other connection (another process, or
- * another component's connection to the same file) committed since, in which
- * case it forgets them all.
+ * the last revision of streams it appended to or read, and forgets them all
+ * when another connection (another process on the file) appends events:
+ * `PRAGMA data_version` says another connection committed, and the log's
+ * head, or a gap before this connection's own next events, says whether
+ * that commit held events.
  *
  * Reusing an event id anywhere but in an idempotent retry rejects with
  * `DuplicateEventIdError`; when the expected revision is also stale, the
@@ -156,8 +157,10 @@ export class SqliteEventStore implements EventStore {
   private fsyncInFlight = false;
   private durabilityFailure: EventStoreUnavailableError | undefined;
   private readonly onDurable: Array<() => void> = [];
-  /** Upper bounds of streams' last revisions, valid while `seenDataVersion` holds. */
+  /** Upper bounds of streams' last revisions: valid while no other connection appends. */
   private readonly knownTails = new Map<string, number>();
+  /** The log's head as far as `knownTails` go: every event up to it is accounted for. */
+  private knownHead = 0;
   private seenDataVersion = -1;
   private readonly stats: GroupCommitStats = { batches: 0, appends: 0, events: 0, largestBatch: 0 };
 
@@ -228,6 +231,8 @@ export class SqliteEventStore implements EventStore {
       .prepare<[], number>('SELECT global_position FROM es_events ORDER BY global_position DESC LIMIT 1')
       .pluck();
     this.dataVersion = this.db.prepare<[], number>('PRAGMA data_version').pluck();
+    this.seenDataVersion = this.dataVersion.get() as number;
+    this.knownHead = this.lastPosition.get() ?? 0;
     this.checkpointer = new WalCheckpointer(options.path, CHECKPOINT_INTERVAL_MS);
   }
 
@@ -257,7 +262,7 @@ export class SqliteEventStore implements EventStore {
     this.assertOpen();
     validateStreamName(streamName);
     const { fromRevision, maxCount } = readOptions.stream(options);
-    this.forgetTailsIfOthersWrote();
+    this.forgetTailsIfOthersAppended();
     const tail = this.knownTails.get(streamName);
     if (tail !== undefined && fromRevision > tail) return [];
     const events = toStoredEvents(this.streamEvents.all(streamName, fromRevision, maxCount ?? -1));
@@ -320,11 +325,20 @@ export class SqliteEventStore implements EventStore {
     return oldest && oldest.firstPosition !== Infinity ? oldest.firstPosition - 1 : NO_CAP;
   }
 
-  private forgetTailsIfOthersWrote(): void {
+  /**
+   * `PRAGMA data_version` changes when another connection commits anything;
+   * only new events (a head this connection does not know) make the tails
+   * stale. Other tables in the file (idempotency records, the parcel index)
+   * change without costing the tails.
+   */
+  private forgetTailsIfOthersAppended(): void {
     const version = this.dataVersion.get() as number;
-    if (version !== this.seenDataVersion) {
+    if (version === this.seenDataVersion) return;
+    this.seenDataVersion = version;
+    const head = this.lastPosition.get() ?? 0;
+    if (head !== this.knownHead) {
       this.knownTails.clear();
-      this.seenDataVersion = version;
+      this.knownHead = head;
     }
   }
 
@@ -372,20 +386,30 @@ export class SqliteEventStore implements EventStore {
     }
 
     let firstPosition = Infinity;
+    let lastPosition = 0;
     this.stats.batches++;
     this.stats.appends += batch.length;
     if (batch.length > this.stats.largestBatch) this.stats.largestBatch = batch.length;
     for (let i = 0; i < batch.length; i++) {
       const outcome = outcomes[i];
-      if (outcome instanceof Error) continue;
-      const { streamName, events } = batch[i];
-      this.stats.events += events.length;
-      // A replayed append's revision may lie anywhere in the stream, not at its end.
-      if (outcome.replayed) continue;
-      this.rememberTail(streamName, outcome.nextExpectedRevision);
+      if (outcome instanceof Error || outcome.replayed) continue;
       // An append's events are consecutive: nobody else writes inside this transaction.
-      const first = outcome.position - events.length + 1;
+      const first = outcome.position - batch[i].events.length + 1;
       if (first < firstPosition) firstPosition = first;
+      if (outcome.position > lastPosition) lastPosition = outcome.position;
+    }
+    if (firstPosition !== Infinity) {
+      // Positions are handed out in order: a gap before this batch's first
+      // event is another connection's events, which may extend known streams.
+      if (firstPosition !== this.knownHead + 1) this.knownTails.clear();
+      this.knownHead = lastPosition;
+    }
+    for (let i = 0; i < batch.length; i++) {
+      const outcome = outcomes[i];
+      if (outcome instanceof Error) continue;
+      this.stats.events += batch[i].events.length;
+      // A replayed append's revision may lie anywhere in the stream, not at its end.
+      if (!outcome.replayed) this.rememberTail(batch[i].streamName, outcome.nextExpectedRevision);
     }
     this.awaitingFsync.push({ pending: batch, outcomes, firstPosition });
     this.checkpointer.committed();

@@ -60,36 +60,62 @@ export function serializeEvents(events: unknown): SerializedEvent[] {
  * array item or non-finite number would otherwise vanish or turn into null,
  * and the stored event would differ from the one appended. `undefined`
  * object properties are dropped, as JSON has no such value.
+ *
+ * Plain JSON.stringify first (a replacer would take it off V8's fast path,
+ * and this runs for every event), then a walk over the same value for what
+ * it would have lost.
  */
 function toJson(value: unknown, field: 'data' | 'metadata', index: number): string {
   if (value === undefined) throw new InvalidEventError(`${field} is undefined`, index);
   let text: string | undefined;
   try {
-    text = JSON.stringify(value, refuseLossyValues);
+    text = JSON.stringify(value);
   } catch (error) {
-    if (error instanceof InvalidEventError) throw new InvalidEventError(`${field}: ${error.reason}`, index);
-    // Circular structures and BigInt land here.
-    throw new InvalidEventError(`${field} is not JSON-serialisable (${(error as Error).message})`, index);
+    // Circular structures and BigInt land here; a BigInt is named precisely.
+    const lossy = lossyValueIn(value, '', false, MAX_WALK_DEPTH);
+    throw new InvalidEventError(lossy ? `${field}: ${lossy}` : `${field} is not JSON-serialisable (${(error as Error).message})`, index);
   }
+  const lossy = lossyValueIn(value, '', false, MAX_WALK_DEPTH);
+  if (lossy) throw new InvalidEventError(`${field}: ${lossy}`, index);
   if (text === undefined) throw new InvalidEventError(`${field} is not JSON-serialisable`, index);
   return text;
 }
 
-function refuseLossyValues(this: unknown, key: string, value: unknown): unknown {
+/** Deeper than JSON.stringify itself would go before a RangeError; only reached for circular values. */
+const MAX_WALK_DEPTH = 1_000;
+
+/** What JSON.stringify would silently lose in `value` (a description), or undefined. */
+function lossyValueIn(value: unknown, key: string, inArray: boolean, depth: number): string | undefined {
   switch (typeof value) {
     case 'function':
     case 'symbol':
-      throw new InvalidEventError(`${describe(key)} is a ${typeof value}`);
+      return `${describe(key)} is a ${typeof value}`;
     case 'bigint':
-      throw new InvalidEventError(`${describe(key)} is a BigInt`);
+      return `${describe(key)} is a BigInt`;
     case 'number':
-      if (!Number.isFinite(value)) throw new InvalidEventError(`${describe(key)} is ${value}`);
-      return value;
+      return Number.isFinite(value) ? undefined : `${describe(key)} is ${value}`;
     case 'undefined':
-      if (Array.isArray(this)) throw new InvalidEventError(`${describe(key)} is undefined`);
-      return value;
+      return inArray ? `${describe(key)} is undefined` : undefined;
+    case 'object': {
+      if (value === null || depth === 0) return undefined;
+      const toJSON = (value as { toJSON?: unknown }).toJSON;
+      if (typeof toJSON === 'function') return lossyValueIn(toJSON.call(value, key), key, inArray, depth - 1);
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) {
+          const found = lossyValueIn(value[i], String(i), true, depth - 1);
+          if (found) return found;
+        }
+        return undefined;
+      }
+      for (const name in value) {
+        if (!Object.prototype.hasOwnProperty.call(value, name)) continue;
+        const found = lossyValueIn((value as Record<string, unknown>)[name], name, false, depth - 1);
+        if (found) return found;
+      }
+      return undefined;
+    }
     default:
-      return value;
+      return undefined;
   }
 }
 

@@ -131,7 +131,7 @@ export class ExecuteCaseCommandHandler implements ICommandHandler<ExecuteCaseCom
 
     let appended: Loaded<CaseState>;
     try {
-      appended = await appendToCase(this.store, caseId, kase, caseEventsToAppend(decision.events, origin, now));
+      appended = await appendToCase(this.store, caseId, kase, caseEventsToAppend(decision.events, origin, now), after);
     } catch (error) {
       // The order now holds lines or money for a decision the case never recorded.
       if (orderAppended && orderId) orphaned(orderId);

@@ -86,15 +86,16 @@ async function load<S>(store: EventStore, kind: StreamKind<S>, id: string): Prom
 /**
  * Appends events decided against `loaded` (expected revision: the one it
  * was read at) and returns the stream as it now is. The new state is folded
- * from the appended events by the same `evolve` a load uses and kept in the
- * cache, so the next command on the stream reads nothing. A conflict throws
- * and caches nothing.
+ * from the appended events by the same `evolve` a load uses (unless the
+ * caller has folded them already: `folded`) and kept in the cache, so the
+ * next command on the stream reads nothing. A conflict throws and caches
+ * nothing.
  */
-async function append<S>(store: EventStore, kind: StreamKind<S>, id: string, loaded: Loaded<S>, events: NewEvent[]): Promise<Loaded<S>> {
+async function append<S>(store: EventStore, kind: StreamKind<S>, id: string, loaded: Loaded<S>, events: NewEvent[], folded?: S): Promise<Loaded<S>> {
   const stream = kind.name(id);
   const appended = await store.append(stream, events, { expectedRevision: expectedAfter(loaded.revision) });
-  let state = loaded.state;
-  for (const event of events) state = kind.evolve(state, newDomainEvent(event));
+  let state = folded ?? loaded.state;
+  if (folded === undefined) for (const event of events) state = kind.evolve(state, newDomainEvent(event));
   const next: Loaded<S> = { state, revision: appended.nextExpectedRevision, lastPosition: appended.position };
   foldedFor(store).set(stream, next);
   return next;
@@ -108,8 +109,9 @@ export const loadCase = (store: EventStore, caseId: string): Promise<Loaded<Case
 export const loadOrder = (store: EventStore, orderId: string): Promise<Loaded<OrderState>> => load(store, ORDERS, orderId);
 export const loadPolicy = (store: EventStore, scope: string): Promise<Loaded<PolicyState>> => load(store, POLICIES, scope);
 
-export const appendToCase = (store: EventStore, caseId: string, loaded: Loaded<CaseState>, events: NewEvent[]): Promise<Loaded<CaseState>> =>
-  append(store, CASES, caseId, loaded, events);
+/** `folded`: the state the decision's events lead to, folded with the occurredAt they are appended with. */
+export const appendToCase = (store: EventStore, caseId: string, loaded: Loaded<CaseState>, events: NewEvent[], folded?: CaseState): Promise<Loaded<CaseState>> =>
+  append(store, CASES, caseId, loaded, events, folded);
 export const appendToOrder = (store: EventStore, orderId: string, loaded: Loaded<OrderState>, events: NewEvent[]): Promise<Loaded<OrderState>> =>
   append(store, ORDERS, orderId, loaded, events);
 export const appendToPolicy = (store: EventStore, scope: string, loaded: Loaded<PolicyState>, events: NewEvent[]): Promise<Loaded<PolicyState>> =>
