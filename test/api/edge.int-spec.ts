@@ -412,7 +412,12 @@ describe('rate limiting', () => {
     const first = await token({ sub: 'limited-1', role: 'buyer' });
     const second = await token({ sub: 'limited-2', role: 'buyer' });
     const whoami = (auth: string) => request(app.getHttpServer()).get('/v1/whoami').set('Authorization', `Bearer ${auth}`);
-    for (let i = 0; i < 3; i += 1) expect((await whoami(first)).status).toBe(200);
+    for (let i = 0; i < 3; i += 1) {
+      const allowed = await whoami(first);
+      expect(allowed.status).toBe(200);
+      expect(allowed.headers).toMatchObject({ 'x-ratelimit-limit': '3', 'x-ratelimit-remaining': String(2 - i) });
+      expect(Number(allowed.headers['x-ratelimit-reset'])).toBeGreaterThan(0);
+    }
     const limited = await whoami(first);
     expect(limited.status).toBe(429);
     expect(limited.headers['content-type']).toMatch(PROBLEM);

@@ -1,7 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
-import { ThrottlerModule } from '@nestjs/throttler';
 import type { AppConfig } from '@aftersales/config';
 import { IdempotencyModule, InfrastructureModule } from '@aftersales/application';
 import { EdgeGuard } from './auth/edge.guard';
@@ -16,10 +15,7 @@ import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ProblemFilter } from './problem/problem.filter';
 import { createValidationPipe } from './problem/validation';
-import { CallerThrottlerGuard } from './rate-limit/caller-throttler.guard';
-import { FixedWindowThrottlerStorage } from './rate-limit/fixed-window-storage';
-
-const RATE_LIMIT_WINDOW_MS = 60_000;
+import { CallerRateLimiter } from './rate-limit/caller-rate-limiter';
 
 /**
  * The API process. Everything a route gets without asking is global here:
@@ -43,17 +39,13 @@ export class ApiModule {
         LoggingModule.forRoot(config),
         MetricsModule,
         TerminusModule.forRoot({ errorLogStyle: 'json' }),
-        ThrottlerModule.forRoot({
-          throttlers: [{ name: 'default', ttl: RATE_LIMIT_WINDOW_MS, limit: config.rateLimitPerMinute }],
-          storage: new FixedWindowThrottlerStorage(),
-        }),
         CommandApiModule,
       ],
       controllers: [HealthController],
       providers: [
         HttpEdgeSetup,
         TokenVerifier,
-        CallerThrottlerGuard,
+        CallerRateLimiter,
         EdgeRoutes,
         IdempotencyGate,
         IdempotencyRecorder,

@@ -1,10 +1,10 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { requestContext } from '../http/request-context';
 import { IdempotencyGate } from '../idempotency/idempotency-gate';
 import { problems, type ProblemException } from '../problem/problem';
-import { CallerThrottlerGuard } from '../rate-limit/caller-throttler.guard';
+import { CallerRateLimiter } from '../rate-limit/caller-rate-limiter';
 import { EdgeRoutes } from './edge-routes';
 import type { RouteCheck } from './route-check';
 import { TokenRejectedError, TokenVerifier } from './token-verifier';
@@ -33,7 +33,7 @@ export class EdgeGuard implements CanActivate {
   constructor(
     private readonly routes: EdgeRoutes,
     private readonly verifier: TokenVerifier,
-    private readonly throttler: CallerThrottlerGuard,
+    private readonly rateLimiter: CallerRateLimiter,
     private readonly idempotency: IdempotencyGate,
     private readonly moduleRef: ModuleRef,
   ) {}
@@ -59,7 +59,7 @@ export class EdgeGuard implements CanActivate {
       }
     }
 
-    await this.throttler.canActivate(context);
+    this.rateLimiter.check(request, context.switchToHttp().getResponse<FastifyReply>());
     if (authenticationFailure) throw authenticationFailure;
 
     if (!route.isPublic && route.roles && state.caller && !route.roles.includes(state.caller.role)) {

@@ -1,5 +1,4 @@
 import { BadRequestException, HttpException, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
-import { ThrottlerException } from '@nestjs/throttler';
 import { ProblemException, problems, toProblem } from './problem';
 
 describe('toProblem', () => {
@@ -33,8 +32,12 @@ describe('toProblem', () => {
     expect(toProblem(new ServiceUnavailableException('Draining')).body).toMatchObject({ status: 503, detail: 'Draining' });
   });
 
-  it('answers 429 with a fixed detail', () => {
-    expect(toProblem(new ThrottlerException()).body).toMatchObject({ status: 429, title: 'Too Many Requests' });
+  it('answers a bare 429 with a fixed detail', () => {
+    expect(toProblem(new HttpException('ThrottlerException: Too Many Requests', 429)).body).toMatchObject({
+      status: 429,
+      title: 'Too Many Requests',
+      detail: 'Too many requests from this caller; retry after the number of seconds in Retry-After.',
+    });
   });
 
   it('hides anything unexpected behind a generic 500', () => {
