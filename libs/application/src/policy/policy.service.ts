@@ -26,6 +26,13 @@ export const PLATFORM_SCOPE = 'platform';
  */
 const LAYERS_REUSED_MS = 1000;
 
+/** The layers read for one merchant (or the platform alone), and the policy they make once someone asked for it. */
+interface RecentLayers {
+  layers: Promise<PolicyOverrides[]>;
+  readAtMs: number;
+  policy?: Policy;
+}
+
 export interface PolicyView {
   scope: string;
   overrides: PolicyOverrides;
@@ -40,7 +47,7 @@ export interface PolicyView {
  */
 @Injectable()
 export class PolicyService {
-  private readonly recentLayers = new Map<string, { layers: Promise<PolicyOverrides[]>; readAtMs: number }>();
+  private readonly recentLayers = new Map<string, RecentLayers>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -48,11 +55,13 @@ export class PolicyService {
   ) {}
 
   async effectiveFor(merchantId: string | undefined): Promise<Policy> {
-    return effectivePolicy(...(await this.layers(merchantId)));
+    const recent = this.recent(merchantId);
+    // Layered once per reuse, not per command: durations are parsed from their ISO text.
+    return (recent.policy ??= Object.freeze(effectivePolicy(...(await recent.layers))));
   }
 
   async effectiveWireFor(merchantId: string | undefined): Promise<PolicyWire> {
-    return effectivePolicyWire(...(await this.layers(merchantId)));
+    return effectivePolicyWire(...(await this.recent(merchantId).layers));
   }
 
   async view(scope: string): Promise<PolicyView> {
@@ -61,7 +70,7 @@ export class PolicyService {
     return {
       scope,
       overrides: loaded.state.overrides,
-      effective: effectivePolicyWire(...(await this.layers(merchantId))),
+      effective: await this.effectiveWireFor(merchantId),
       revision: loaded.revision,
     };
   }
@@ -79,16 +88,17 @@ export class PolicyService {
     return { view: await this.view(scope), position };
   }
 
-  private layers(merchantId: string | undefined): Promise<PolicyOverrides[]> {
+  private recent(merchantId: string | undefined): RecentLayers {
     const key = merchantId ?? '';
     const recent = this.recentLayers.get(key);
-    if (recent && Date.now() - recent.readAtMs < LAYERS_REUSED_MS) return recent.layers;
+    if (recent && Date.now() - recent.readAtMs < LAYERS_REUSED_MS) return recent;
     const layers = this.readLayers(merchantId);
     if (this.recentLayers.size >= 10_000) this.recentLayers.clear();
-    this.recentLayers.set(key, { layers, readAtMs: Date.now() });
+    const fresh: RecentLayers = { layers, readAtMs: Date.now() };
+    this.recentLayers.set(key, fresh);
     // A failed read is not remembered.
     layers.catch(() => this.recentLayers.delete(key));
-    return layers;
+    return fresh;
   }
 
   private async readLayers(merchantId: string | undefined): Promise<PolicyOverrides[]> {
