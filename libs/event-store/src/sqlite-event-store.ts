@@ -421,7 +421,8 @@ export class SqliteEventStore implements EventStore {
     if (this.fsyncInFlight || this.awaitingFsync.length === 0) return;
     const covered = this.awaitingFsync.length;
     try {
-      this.walFd ??= fs.openSync(this.walPath, 'r');
+      // Writable although nothing is written through it: some systems fsync only such descriptors.
+      this.walFd ??= fs.openSync(this.walPath, 'r+');
     } catch (error) {
       this.failDurability(error);
       return;

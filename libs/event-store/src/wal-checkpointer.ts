@@ -11,6 +11,7 @@ import { Worker } from 'node:worker_threads';
  */
 export class WalCheckpointer {
   private worker: Worker | undefined;
+  private exited: Promise<void> | undefined;
   private running = false;
   private dirty = false;
   private readonly timer: NodeJS.Timeout;
@@ -38,10 +39,10 @@ export class WalCheckpointer {
     clearInterval(this.timer);
     const worker = this.worker;
     this.worker = undefined;
-    if (!worker) return;
-    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    if (!worker || !this.exited) return;
+    // A worker that already stopped (an error) has nobody to read the message; `exited` is settled then.
     worker.postMessage('close');
-    await exited;
+    await this.exited;
   }
 
   private checkpointIfDirty(): void {
@@ -59,6 +60,7 @@ export class WalCheckpointer {
       workerData: { path: this.path, sqliteModule: require.resolve('better-sqlite3') },
     });
     worker.unref();
+    this.exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     worker.on('message', () => (this.running = false));
     worker.on('error', (error) => {
       this.failure = error;

@@ -1,0 +1,35 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WalCheckpointer } from '../../libs/event-store/src/wal-checkpointer';
+
+describe('WalCheckpointer', () => {
+  let dir: string;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'aftersales-checkpointer-'));
+  });
+
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('starts no thread for a store that never commits, and closes at once', async () => {
+    const checkpointer = new WalCheckpointer(join(dir, 'events.db'), 10);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await checkpointer.close();
+    expect(checkpointer.stoppedBecause).toBeUndefined();
+  });
+
+  it('says why it stopped when its thread fails, and still closes', async () => {
+    // No such folder: the thread cannot open the database.
+    const checkpointer = new WalCheckpointer(join(dir, 'missing', 'events.db'), 10);
+    checkpointer.committed();
+    const deadline = Date.now() + 5_000;
+    while (!checkpointer.stoppedBecause && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+
+    // The thread's error comes from another realm: compared by its message, not its class.
+    expect(checkpointer.stoppedBecause?.message).toMatch(/directory does not exist|unable to open/i);
+    await expect(checkpointer.close()).resolves.toBeUndefined();
+  });
+});
