@@ -59,6 +59,17 @@ export interface ReadAllOptions {
 
 export const DEFAULT_READ_ALL_MAX_COUNT = 1000;
 
+export interface SubscribeToAllOptions {
+  /** Checkpoint: events strictly after this global position (default: from the start). */
+  after?: number;
+  /**
+   * Only events of these types are yielded; the others are passed over
+   * (an adapter may filter them before reading their data) and reported
+   * through `onCheckpoint`. At least one type.
+   */
+  eventTypes?: readonly string[];
+}
+
 export interface EventStore {
   /**
    * Appends atomically, after checking `expectedRevision`. Rejects with
@@ -78,7 +89,7 @@ export interface EventStore {
    * Every event strictly after the checkpoint `after` (from the start when
    * absent), in global order, then live, never skipping or repeating one.
    */
-  subscribeToAll(options: { after?: number }): EventSubscription;
+  subscribeToAll(options: SubscribeToAllOptions): EventSubscription;
   /** Position of the last event in the store, 0 when it is empty. */
   headPosition(): Promise<number>;
   /** Waits for pending appends, ends open subscriptions and releases the store. */
@@ -91,6 +102,14 @@ export interface EventSubscription extends AsyncIterable<StoredEvent> {
    * been handed to the consumer; what follows is live.
    */
   readonly caughtUp: Promise<void>;
+  /**
+   * With `eventTypes`: `listener` hears the position the subscription has
+   * reached whenever it passes over events of other types, once every event
+   * it yielded before them has been taken (the consumer asked for the next
+   * one). A consumer's checkpoint is then the later of that position and
+   * its last event's. Without `eventTypes` nothing is passed over.
+   */
+  onCheckpoint(listener: (position: number) => void): void;
   /** Ends the iteration (a pending `next()` resolves as done). */
   close(): Promise<void>;
 }

@@ -31,6 +31,7 @@ import {
   type ReadAllOptions,
   type ReadStreamOptions,
   type StoredEvent,
+  type SubscribeToAllOptions,
 } from './event-store';
 import { readOptions } from './read-options';
 import { serializeEvents, validateExpectedRevision, validateStreamName } from './validation';
@@ -170,10 +171,10 @@ export class EventStoreDbEventStore implements EventStore {
     });
   }
 
-  subscribeToAll(options: { after?: number } = {}): EventSubscription {
+  subscribeToAll(options: SubscribeToAllOptions = {}): EventSubscription {
     if (this.closed) throw new EventStoreUnavailableError('The event store is closed');
-    const { after } = readOptions.all(options);
-    const subscription = new EventStoreDbSubscription(this.client, after, () => this.headPosition(), (closing) =>
+    const { after, eventTypes } = readOptions.subscription(options);
+    const subscription = new EventStoreDbSubscription(this.client, after, eventTypes, () => this.headPosition(), (closing) =>
       this.subscriptions.delete(closing),
     );
     this.subscriptions.add(subscription);
@@ -246,12 +247,18 @@ const LOW_WATER_MARK = 100;
  * they arrive and the stream is paused above a high-water mark, so a slow
  * consumer does not buffer the whole history.
  */
+/** A position the subscription went past without yielding its event (another type than asked for). */
+interface PassedOver {
+  passedOver: number;
+}
+
 class EventStoreDbSubscription implements EventSubscription {
   readonly caughtUp: Promise<void>;
   private resolveCaughtUp!: () => void;
   private rejectCaughtUp!: (error: Error) => void;
   private caughtUpSettled = false;
-  private readonly queue: Array<StoredEvent | typeof CAUGHT_UP> = [];
+  private readonly queue: Array<StoredEvent | PassedOver | typeof CAUGHT_UP> = [];
+  private readonly checkpointListeners: Array<(position: number) => void> = [];
   private stream: AllStreamSubscription | undefined;
   private headAtStart: number | undefined;
   private lastQueued: number;
@@ -265,6 +272,8 @@ class EventStoreDbSubscription implements EventSubscription {
   constructor(
     client: EventStoreDBClient,
     after: number,
+    /** Types to yield; the others are passed over before their data is parsed. */
+    private readonly eventTypes: ReadonlySet<string> | undefined,
     headPosition: () => Promise<number>,
     private readonly onClose: (subscription: EventStoreDbSubscription) => void,
   ) {
@@ -275,6 +284,10 @@ class EventStoreDbSubscription implements EventSubscription {
     });
     this.caughtUp.catch(() => undefined);
     this.started = this.start(client, after, headPosition);
+  }
+
+  onCheckpoint(listener: (position: number) => void): void {
+    this.checkpointListeners.push(listener);
   }
 
   async close(): Promise<void> {
@@ -309,6 +322,13 @@ class EventStoreDbSubscription implements EventSubscription {
         // Skipped defensively: the start position must never be delivered twice.
         if (position === undefined || position <= this.lastQueued) return;
         this.lastQueued = position;
+        // Filtered here rather than on the server, so the subscription still hears of every position it passes.
+        if (this.eventTypes && resolved.event && !this.eventTypes.has(resolved.event.type)) {
+          this.queue.push({ passedOver: position });
+          if (this.queue.length >= HIGH_WATER_MARK) stream.pause();
+          this.signal();
+          return;
+        }
         let event: StoredEvent | undefined;
         try {
           event = toStoredEvent(resolved);
@@ -348,6 +368,12 @@ class EventStoreDbSubscription implements EventSubscription {
           if (this.stream?.isPaused() && this.queue.length <= LOW_WATER_MARK) this.stream.resume();
           if (item === CAUGHT_UP) {
             this.settleCaughtUp();
+            continue;
+          }
+          if ('passedOver' in item) {
+            // Reached only once the consumer asked for more: it has taken every event yielded before.
+            for (const listener of this.checkpointListeners) listener(item.passedOver);
+            if (this.headAtStart !== undefined && item.passedOver >= this.headAtStart) this.settleCaughtUp();
             continue;
           }
           yield item;

@@ -6,8 +6,12 @@ export interface PullSubscriptionOptions {
   batchSize: number;
   /** Upper bound on how long a caught-up subscription waits before looking again. */
   pollIntervalMs: number;
-  /** Events strictly after `position`, in global order, at most `maxCount`. */
-  read(position: number, maxCount: number): StoredEvent[];
+  /**
+   * Events strictly after `position`, in global order, at most `maxCount`,
+   * and how far the read looked: the last event's position, or further when
+   * it passed over events a filter left out (`position`: it found nothing).
+   */
+  read(position: number, maxCount: number): { events: StoredEvent[]; scannedTo: number };
   onClose(subscription: PullSubscription): void;
 }
 
@@ -27,6 +31,7 @@ export class PullSubscription implements EventSubscription {
   private iterated = false;
   private position: number;
   private wake: (() => void) | undefined;
+  private readonly checkpointListeners: Array<(position: number) => void> = [];
 
   constructor(private readonly options: PullSubscriptionOptions) {
     this.position = options.after;
@@ -36,6 +41,10 @@ export class PullSubscription implements EventSubscription {
     });
     // Closing before catching up rejects `caughtUp`; nobody has to await it.
     this.caughtUp.catch(() => undefined);
+  }
+
+  onCheckpoint(listener: (position: number) => void): void {
+    this.checkpointListeners.push(listener);
   }
 
   /** Called after a local commit: a waiting subscription reads again at once. */
@@ -65,15 +74,22 @@ export class PullSubscription implements EventSubscription {
   private async *events(): AsyncGenerator<StoredEvent> {
     try {
       while (!this.closed) {
-        const batch = this.options.read(this.position, this.options.batchSize);
+        const from = this.position;
+        const { events: batch, scannedTo } = this.options.read(from, this.options.batchSize);
         for (const event of batch) {
           if (this.closed) return;
           this.position = event.position;
           yield event;
         }
-        // Only an empty read proves nothing is left: events may have been
-        // committed while the consumer handled the last batch.
-        if (batch.length > 0) continue;
+        if (this.closed) return;
+        // The consumer has taken every event yielded so far: what the read passed over is behind it too.
+        if (scannedTo > this.position) {
+          this.position = scannedTo;
+          for (const listener of this.checkpointListeners) listener(scannedTo);
+        }
+        // Only a read that found nothing proves nothing is left: events may
+        // have been committed while the consumer handled the last batch.
+        if (this.position > from) continue;
         if (!this.caughtUpSettled) {
           this.caughtUpSettled = true;
           this.resolveCaughtUp();

@@ -1,4 +1,4 @@
-import type { ReadAllOptions, ReadStreamOptions } from './event-store';
+import type { ReadAllOptions, ReadStreamOptions, SubscribeToAllOptions } from './event-store';
 
 // Bad read options are programming errors, not data the store refuses, so
 // they raise RangeError rather than one of the store's typed errors.
@@ -26,5 +26,14 @@ export const readOptions = {
       after: nonNegativeInteger('after', options.after, 0),
       maxCount: positiveInteger('maxCount', options.maxCount),
     };
+  },
+  subscription(options: SubscribeToAllOptions): { after: number; eventTypes: ReadonlySet<string> | undefined } {
+    const after = nonNegativeInteger('after', options.after, 0);
+    const types = options.eventTypes;
+    if (types === undefined) return { after, eventTypes: undefined };
+    if (!Array.isArray(types) || types.length === 0 || !types.every((type) => typeof type === 'string' && type.length > 0)) {
+      throw new RangeError('eventTypes must be a non-empty array of non-empty strings');
+    }
+    return { after, eventTypes: new Set(types) };
   },
 };

@@ -13,6 +13,7 @@ import {
   type ReadAllOptions,
   type ReadStreamOptions,
   type StoredEvent,
+  type SubscribeToAllOptions,
 } from './event-store';
 import { readOptions } from './read-options';
 import { serializeEvents, validateExpectedRevision, validateStreamName, type SerializedEvent } from './validation';
@@ -93,6 +94,8 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
 ];
 
 const SUBSCRIPTION_BATCH = 500;
+/** How many positions of the log a filtered subscription looks through per read. */
+const SCAN_WINDOW = 10_000;
 /** Streams whose last revision is remembered; forgotten all at once beyond this (a miss only costs a query). */
 const KNOWN_TAILS = 100_000;
 const NO_CAP = Number.MAX_SAFE_INTEGER;
@@ -176,6 +179,7 @@ export class SqliteEventStore implements EventStore {
   private readonly eventById: Database.Statement<[string], [streamName: string, revision: number]>;
   private readonly streamEvents: Database.Statement<[string, number, number], EventRow>;
   private readonly eventsAfter: Database.Statement<[number, number, number], EventRow>;
+  private readonly eventsOfTypesBetween: Database.Statement<[number, number, string, number], EventRow>;
   private readonly lastPosition: Database.Statement<[], number>;
   private readonly dataVersion: Database.Statement<[], number>;
 
@@ -225,6 +229,12 @@ export class SqliteEventStore implements EventStore {
     this.eventsAfter = this.db
       .prepare<[number, number], EventRow>(
         `SELECT ${EVENT_COLUMNS} FROM es_events WHERE global_position > ? AND global_position <= ? ORDER BY global_position LIMIT ?`,
+      )
+      .raw();
+    // The type list is one JSON array parameter, so one statement serves every filter.
+    this.eventsOfTypesBetween = this.db
+      .prepare<[number, number, string, number], EventRow>(
+        `SELECT ${EVENT_COLUMNS} FROM es_events WHERE global_position > ? AND global_position <= ? AND type IN (SELECT value FROM json_each(?)) ORDER BY global_position LIMIT ?`,
       )
       .raw();
     this.lastPosition = this.db
@@ -277,14 +287,15 @@ export class SqliteEventStore implements EventStore {
     return this.readAfter(after, maxCount ?? DEFAULT_READ_ALL_MAX_COUNT);
   }
 
-  subscribeToAll(options: { after?: number } = {}): EventSubscription {
+  subscribeToAll(options: SubscribeToAllOptions = {}): EventSubscription {
     this.assertOpen();
-    const { after } = readOptions.all(options);
+    const { after, eventTypes } = readOptions.subscription(options);
+    const typesJson = eventTypes ? JSON.stringify([...eventTypes]) : undefined;
     const subscription = new PullSubscription({
       after,
       batchSize: SUBSCRIPTION_BATCH,
       pollIntervalMs: this.pollIntervalMs,
-      read: (position, maxCount) => this.readAfter(position, maxCount),
+      read: typesJson ? (position, maxCount) => this.readTypesAfter(position, typesJson, maxCount) : (position, maxCount) => this.readAllAfter(position, maxCount),
       onClose: (closing) => this.subscriptions.delete(closing),
     });
     this.subscriptions.add(subscription);
@@ -317,6 +328,25 @@ export class SqliteEventStore implements EventStore {
 
   private readAfter(position: number, maxCount: number): StoredEvent[] {
     return toStoredEvents(this.eventsAfter.all(position, this.durableCap(), maxCount));
+  }
+
+  private readAllAfter(position: number, maxCount: number): { events: StoredEvent[]; scannedTo: number } {
+    const events = this.readAfter(position, maxCount);
+    return { events, scannedTo: events.length > 0 ? events[events.length - 1].position : position };
+  }
+
+  /**
+   * Events of the given types after `position`, looking at no more than
+   * SCAN_WINDOW positions of the log at a time, so a sparse filter over a
+   * long history never holds the event loop for long. Rows of other types
+   * are passed over without their data being read into JavaScript.
+   */
+  private readTypesAfter(position: number, typesJson: string, maxCount: number): { events: StoredEvent[]; scannedTo: number } {
+    const head = Math.min(this.lastPosition.get() ?? 0, this.durableCap());
+    const upTo = Math.min(head, position + SCAN_WINDOW);
+    if (upTo <= position) return { events: [], scannedTo: position };
+    const events = toStoredEvents(this.eventsOfTypesBetween.all(position, upTo, typesJson, maxCount));
+    return { events, scannedTo: events.length === maxCount ? events[events.length - 1].position : upTo };
   }
 
   /** The last global position readers of the whole log may see: below this process's oldest batch still waiting for its fsync. */

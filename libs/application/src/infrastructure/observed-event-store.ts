@@ -1,4 +1,4 @@
-import type { AppendResult, EventStore, EventSubscription, ExpectedRevision, NewEvent, StoredEvent } from '@aftersales/event-store';
+import type { AppendResult, EventStore, EventSubscription, ExpectedRevision, NewEvent, StoredEvent, SubscribeToAllOptions } from '@aftersales/event-store';
 import { ConcurrencyError } from '@aftersales/event-store';
 
 export type AppendOutcome = 'ok' | 'conflict' | 'error';
@@ -38,7 +38,7 @@ export class ObservedEventStore implements EventStore {
     return this.inner.readAll(options);
   }
 
-  subscribeToAll(options: { after?: number }): EventSubscription {
+  subscribeToAll(options: SubscribeToAllOptions): EventSubscription {
     return this.inner.subscribeToAll(options);
   }
 

@@ -7,7 +7,7 @@ import { PARCEL_INDEX, type ParcelEntry, type ParcelIndex } from './parcel-index
 /** The case events that name a parcel the carrier will report on. */
 const PARCEL_EVENTS = new Set(['ReturnShipped', 'PickupScheduled', 'ReplacementShipped']);
 const CASE_STREAM_PREFIX = caseStream('');
-/** Events without a parcel move the stored checkpoint only this often: a replay of them after a restart is harmless. */
+/** Positions passed over move the stored checkpoint only this often: looking through them again after a restart is harmless. */
 const CHECKPOINT_EVERY = 4096;
 const RETRY_DELAY_MS = 1000;
 
@@ -76,18 +76,18 @@ export class ParcelIndexProjector implements OnApplicationBootstrap, OnModuleDes
   private async follow(): Promise<void> {
     while (!this.stopped) {
       try {
-        const subscription = this.store.subscribeToAll({ after: this.position });
+        // Only the parcel events are read; the store reports how far it has looked past the others.
+        const subscription = this.store.subscribeToAll({ after: this.position, eventTypes: [...PARCEL_EVENTS] });
         this.subscription = subscription;
         if (this.stopped) {
           await subscription.close();
           return;
         }
+        subscription.onCheckpoint((position) => this.passed(position));
         for await (const event of subscription) {
           const entry = parcelEntryOf(event);
-          if (entry || event.position - this.stored >= CHECKPOINT_EVERY) {
-            await this.index.record(entry ? [entry] : [], event.position);
-            this.stored = event.position;
-          }
+          await this.index.record(entry ? [entry] : [], event.position);
+          this.stored = event.position;
           this.advance(event.position);
         }
       } catch (error) {
@@ -96,6 +96,15 @@ export class ParcelIndexProjector implements OnApplicationBootstrap, OnModuleDes
       }
       if (!this.stopped) await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
     }
+  }
+
+  /** Events up to `position` held no parcel: nothing to index, and the stored checkpoint moves only now and then. */
+  private passed(position: number): void {
+    if (position - this.stored >= CHECKPOINT_EVERY) {
+      this.stored = position;
+      this.index.record([], position).catch((error: Error) => this.logger.error(`parcel index checkpoint failed at ${position}: ${error.message}`));
+    }
+    this.advance(position);
   }
 
   private advance(position: number): void {

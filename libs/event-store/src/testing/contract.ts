@@ -415,6 +415,64 @@ export function describeEventStoreContract(
       );
 
       it(
+        'yields only the event types asked for, in order, and reports the positions it passes over',
+        async () => {
+          const start = await store.headPosition();
+          // Types unique to this test: a shared server holds other tests' events too.
+          const wanted = `${category}Wanted`;
+          const other = `${category}Other`;
+          const history = [newEvent(wanted), newEvent(other), newEvent(wanted), newEvent(other)];
+          await store.append(stream('a'), history, { expectedRevision: 'no_stream' });
+
+          const subscription = store.subscribeToAll({ after: start, eventTypes: [wanted, `${category}Unused`] });
+          const checkpoints: number[] = [];
+          subscription.onCheckpoint((position) => checkpoints.push(position));
+          const collector = collect(subscription, mine);
+          try {
+            await withTimeout(subscription.caughtUp, timeoutMs / 2, 'caughtUp');
+            const stored = await store.readStream(stream('a'));
+            expect(collector.events.map((e) => e.id)).toEqual([history[0].id, history[2].id]);
+            // The last event was passed over; the subscription still says it got that far.
+            await waitUntil(() => checkpoints.some((p) => p >= stored[3].position), timeoutMs / 2, 'a checkpoint past the last event');
+            expectStrictlyIncreasing(checkpoints);
+
+            const live = [newEvent(other), newEvent(wanted)];
+            await store.append(stream('b'), live, { expectedRevision: 'no_stream' });
+            const received = await collector.until(3, timeoutMs / 2);
+            expect(received.map((e) => e.id)).toEqual([history[0].id, history[2].id, live[1].id]);
+            expect(received.every((e) => e.type === wanted)).toBe(true);
+          } finally {
+            await subscription.close();
+            await collector.done;
+          }
+        },
+        timeoutMs,
+      );
+
+      it(
+        'catches up with a filter that matches nothing',
+        async () => {
+          await store.append(stream('a'), [newEvent(), newEvent()], { expectedRevision: 'no_stream' });
+          const subscription = store.subscribeToAll({ eventTypes: [`${category}Nothing`] });
+          const collector = collect(subscription, () => true);
+          try {
+            await withTimeout(subscription.caughtUp, timeoutMs / 2, 'caughtUp');
+            expect(collector.events).toEqual([]);
+          } finally {
+            await subscription.close();
+            await collector.done;
+          }
+        },
+        timeoutMs,
+      );
+
+      it('refuses an empty or malformed list of event types as a programming error', () => {
+        expect(() => store.subscribeToAll({ eventTypes: [] })).toThrow(RangeError);
+        expect(() => store.subscribeToAll({ eventTypes: [''] })).toThrow(RangeError);
+        expect(() => store.subscribeToAll({ eventTypes: 'Wanted' as unknown as string[] })).toThrow(RangeError);
+      });
+
+      it(
         'ends the iteration when closed',
         async () => {
           const subscription = store.subscribeToAll({ after: await store.headPosition() });
@@ -597,6 +655,14 @@ function collect(subscription: EventSubscription, keep: (event: StoredEvent) => 
       });
     },
   };
+}
+
+async function waitUntil(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
