@@ -24,7 +24,7 @@ const moduleNameMapper = {
 const common = {
   rootDir: __dirname,
   transform: { '^.+\\.(t|j)s$': swc },
-  transformIgnorePatterns: ['/node_modules/(?!(jose|content-disposition)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(jose|content-disposition|@apidevtools/json-schema-ref-parser)/)'],
   moduleNameMapper,
   testEnvironment: 'node',
 };

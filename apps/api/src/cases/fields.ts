@@ -128,7 +128,9 @@ export const LinesField = (type: () => new () => object, key: string, options: F
   ValidatedField(
     'isLines',
     options,
-    { type, isArray: true, minItems: 1 },
+    // Written as `type: () => …` in the literal: @nestjs/swagger recognises a
+    // lazy type by the function's name being `type`, else it refers to a schema named "".
+    { type: () => type(), isArray: true, minItems: 1 },
     (value) => {
       if (!Array.isArray(value)) return 'must be an array of lines';
       if (value.length === 0) return 'must hold at least one line';
