@@ -40,6 +40,10 @@ export class WalCheckpointer {
     const worker = this.worker;
     this.worker = undefined;
     if (!worker || !this.exited) return;
+    // The thread is unref'd so an idle checkpointer never keeps a process up;
+    // while closing it must, or a process with nothing else to do ends before
+    // the exit arrives and close() never settles.
+    worker.ref();
     // A worker that already stopped (an error) has nobody to read the message; `exited` is settled then.
     worker.postMessage('close');
     await this.exited;
