@@ -8,6 +8,7 @@ export * from './commands/clock';
 export * from './commands/errors';
 export * from './events/metadata';
 export * from './ids/time-ordered-uuid';
+export * from './ids/case-id';
 export * from './policy/policy.service';
 export * from './views/case-view';
 export * from './views/order-view';

@@ -1,6 +1,6 @@
 import { applyDecorators, Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Clock, PolicyService, StreamReadsService, timeOrderedUuid, toCaseView, type CaseCommandResult } from '@aftersales/application';
+import { caseIdFor, Clock, PolicyService, StreamReadsService, toCaseView, type CaseCommandResult } from '@aftersales/application';
 import { isOpened, rolesFor, type CaseAction, type RequestCase, type UserCaseCommand } from '@aftersales/domain';
 import { isRole, type Role } from '../auth/caller';
 import { Roles } from '../auth/decorators';
@@ -78,8 +78,8 @@ export class CasesController {
   @ProblemResponse(409, 'A concurrent write still won after retries')
   @ProblemResponse(422, 'A business rule refused the request (`rule`): amount above refundable, line in another active case, quantity above what is left, kind or window not allowed, cap exceeded')
   async request(@Body() body: RequestCaseDto, @Acting() acting: ActingCaller): Promise<CaseCommandResponse> {
-    // Time-ordered, so new case streams sit together in the store's stream index.
-    const caseId = timeOrderedUuid();
+    // With a key, the caller and key name the case, so a retry after a lost record finds the case the first attempt opened.
+    const caseId = caseIdFor(acting.caller, acting.origin.idempotencyKey);
     const channel = body.channel ?? acting.origin.channel;
     const { description, requestedAmount, evidence } = definedFields(body);
     const command: RequestCase = {
