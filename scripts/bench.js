@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // `npm run bench:<name>`: compile (as `npm start` does) and run
-// bench/<name>.bench.ts from dist/, outside Jest, on this machine.
+// bench/<name>.bench.ts from dist/, outside Jest, on this machine. A run
+// that does not finish exits non-zero, saying where it stopped.
 'use strict';
 const path = require('node:path');
 const { build, needsBuild } = require('./start');
+const { guardBenchmark } = require('./bench-guard');
 
 const name = process.argv[2];
 if (!name || !/^[a-z-]+$/.test(name)) {
@@ -12,4 +14,4 @@ if (!name || !/^[a-z-]+$/.test(name)) {
 }
 if (needsBuild()) build();
 require('./register-aliases');
-require(path.join(__dirname, '..', 'dist', 'bench', `${name}.bench.js`));
+guardBenchmark(name, () => require(path.join(__dirname, '..', 'dist', 'bench', `${name}.bench.js`)).finished);
