@@ -28,7 +28,7 @@ describe('policy routes', () => {
     expect(response.body).toEqual({
       scope: 'platform',
       overrides: {},
-      effective: expect.objectContaining({ merchantResponse: 'PT48H', buyerShipBack: 'P7D', maxAmendments: 3, compensationCap: 10_000 }),
+      effective: expect.objectContaining({ merchantResponse: 'P2D', buyerShipBack: 'P7D', maxAmendments: 3, compensationCap: 10_000 }),
     });
     expect(Object.keys(response.body.effective)).toHaveLength(20);
   });
@@ -39,8 +39,8 @@ describe('policy routes', () => {
     expect(changed.status).toBe(200);
     expect(changed.body).toMatchObject({
       scope: 'platform',
-      overrides: { merchantResponse: 'PT24H', compensationCap: 20_000 },
-      effective: { merchantResponse: 'PT24H', compensationCap: 20_000, buyerAppeal: 'P7D' },
+      overrides: { merchantResponse: 'P1D', compensationCap: 20_000 },
+      effective: { merchantResponse: 'P1D', compensationCap: 20_000, buyerAppeal: 'P7D' },
     });
     expect(changed.body.position).toBeGreaterThan(before);
     expect(changed.body.position).toBe(await api.head());
@@ -62,7 +62,7 @@ describe('policy routes', () => {
     expect(response.body.effective).toMatchObject({ compensationCap: 500, merchantResponse: 'PT1H', buyerAppeal: 'P7D' });
     expect((await get('merchant-m1')).body.effective.compensationCap).toBe(500);
     expect((await get('platform')).body.effective.compensationCap).toBe(20_000);
-    expect((await get('merchant-m2')).body).toMatchObject({ overrides: {}, effective: { compensationCap: 20_000, merchantResponse: 'PT24H' } });
+    expect((await get('merchant-m2')).body).toMatchObject({ overrides: {}, effective: { compensationCap: 20_000, merchantResponse: 'P1D' } });
   });
 
   it('applies the merchant\'s policy to requests that come later', async () => {
@@ -108,12 +108,12 @@ describe('policy routes', () => {
     expect((await put('platform', [1])).status).toBe(400);
   });
 
-  it('answers 404 for a scope that is neither platform nor merchant-<merchantId>, after checking the body', async () => {
+  it('answers 400 for a scope that is neither platform nor merchant-<merchantId>', async () => {
     for (const scope of ['merchant', 'merchant-', 'merchants-m1', `merchant-${'m'.repeat(65)}`, 'merchant-m.1']) {
       const response = await get(scope);
-      expect({ scope, status: response.status }).toEqual({ scope, status: 404 });
+      expect({ scope, status: response.status }).toEqual({ scope, status: 400 });
     }
-    expect((await put('global', { maxAmendments: 2 })).status).toBe(404);
+    expect((await put('global', { maxAmendments: 2 })).status).toBe(400);
     expect((await put('global', { maxAmendments: -2 })).status).toBe(400);
   });
 
@@ -133,6 +133,6 @@ describe('policy routes', () => {
     const operation = document.paths['/v1/policies/{scope}'].put;
     expect(operation.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/PolicyOverridesDto');
     expect(Object.keys(document.components.schemas.PolicyOverridesDto.properties)).toHaveLength(20);
-    expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['200', '400', '403', '404']));
+    expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['200', '400', '403']));
   });
 });

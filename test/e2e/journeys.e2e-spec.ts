@@ -505,8 +505,8 @@ describe('journeys', () => {
     expect(put.status).toBe(200);
     const got = await p.api.get(`/v1/policies/merchant-${merchantId}`, { token: admin });
     expect(got.status).toBe(200);
-    expect(got.body).toMatchObject({ scope: `merchant-${merchantId}`, overrides: { merchantResponse: 'PT24H', compensationCap: 5_000 } });
-    expect(got.body.effective).toMatchObject({ merchantResponse: 'PT24H', compensationCap: 5_000, maxAmendments: 3 });
+    expect(got.body).toMatchObject({ scope: `merchant-${merchantId}`, overrides: { merchantResponse: 'P1D', compensationCap: 5_000 } });
+    expect(got.body.effective).toMatchObject({ merchantResponse: 'P1D', compensationCap: 5_000, maxAmendments: 3 });
 
     const buyerId = uniqueId('b');
     const buyer = await p.buyer(buyerId);

@@ -8,17 +8,25 @@ import { Acting, type ActingCaller } from '../cases/acting';
 import { CommandGateway } from '../cases/command-gateway';
 import { definedFields } from '../cases/fields';
 import { ProblemResponse } from '../cases/problem-docs';
+import { canonicalDurations } from './canonical-durations';
 import { PolicyChangeResponse, PolicyOverridesDto, PolicyResponse } from './policy.dto';
 
 const ScopeParam = () =>
-  ApiParam({ name: 'scope', description: '`platform` or `merchant-<merchantId>`; anything else is 404', schema: { type: 'string', example: 'merchant-m1' } });
+  ApiParam({ name: 'scope', description: '`platform` or `merchant-<merchantId>`; anything else is 400', schema: { type: 'string', example: 'merchant-m1' } });
 
-/** A scope that cannot exist is simply not found, like an unknown case. */
+/** A scope that cannot exist is a malformed path parameter (400), like an id that breaks the id rules. */
 function checkScope(scope: string): void {
-  if (!isPolicyScope(scope)) throw problems.notFound(`No policy scope ${scope}: use platform or merchant-<merchantId>.`);
+  if (!isPolicyScope(scope)) {
+    throw problems.validation([{ field: 'scope', message: 'scope must be platform or merchant-<merchantId> (merchantId: 1-64 characters of A-Z a-z 0-9 _ -)' }]);
+  }
 }
 
-const toResponse = (view: PolicyView): PolicyResponse => ({ scope: view.scope, overrides: view.overrides, effective: view.effective });
+// Durations leave in canonical form whatever form they were stored or defaulted in.
+const toResponse = (view: PolicyView): PolicyResponse => ({
+  scope: view.scope,
+  overrides: canonicalDurations(view.overrides),
+  effective: canonicalDurations(view.effective),
+});
 
 /**
  * Platform and merchant policies (admin). Changes are events on the scope's
@@ -38,7 +46,6 @@ export class PoliciesController {
   @ApiOperation({ summary: 'A scope\'s overrides and the policy in force for it' })
   @ScopeParam()
   @ApiOkResponse({ type: PolicyResponse })
-  @ProblemResponse(404, 'Not a policy scope')
   async view(@Param('scope') scope: string): Promise<PolicyResponse> {
     checkScope(scope);
     return toResponse(await this.gateway.read('policy', () => this.policies.view(scope)));
@@ -48,11 +55,11 @@ export class PoliciesController {
   @ApiOperation({ summary: 'Replace a scope\'s overrides (absent fields inherit); the same overrides again change nothing' })
   @ScopeParam()
   @ApiOkResponse({ type: PolicyChangeResponse })
-  @ProblemResponse(404, 'Not a policy scope')
   @ProblemResponse(409, 'Another change to the scope was written at the same time')
   async replace(@Param('scope') scope: string, @Body() body: PolicyOverridesDto, @Acting() acting: ActingCaller): Promise<PolicyChangeResponse> {
     checkScope(scope);
-    const overrides = definedFields(body) as PolicyOverrides;
+    // Stored canonical, so `PT24H` and `P1D` are the same overrides (a PUT of either after the other appends nothing).
+    const overrides = canonicalDurations(definedFields(body)) as PolicyOverrides;
     const { view, position } = await this.gateway.changePolicy(
       () => this.policies.replace(scope, overrides, acting.actor, acting.origin, this.clock.now()),
       (result) => result.position !== undefined,
