@@ -236,13 +236,13 @@ describe('signed integration callbacks', () => {
   });
 
   describe('payments', () => {
-    /** A refund_only case approved at once before shipment: refunding, refund `<caseId>-r1` outstanding. */
+    /** A refund_only case approved at once before shipment: refunding, its one refund outstanding. */
     async function refunding(): Promise<{ caseId: string; orderId: string; refundId: string }> {
       const orderId = await order('placed');
       const kase = await openCase({ orderId, kind: 'refund_only', reason: 'changed_mind', lines: [{ lineId: 'L2', quantity: 1 }] });
-      expect(kase).toMatchObject({ status: 'refunding' });
+      expect(kase).toMatchObject({ status: 'refunding', refunds: [{ status: 'pending' }] });
       const caseId = kase.caseId as string;
-      return { caseId, orderId, refundId: `${caseId}-r1` };
+      return { caseId, orderId, refundId: (kase.refunds as Array<{ refundId: string }>)[0].refundId };
     }
 
     it('succeeded settles the refund, completes the case and moves the ledger; again is 200 and appends nothing', async () => {
@@ -271,24 +271,38 @@ describe('signed integration callbacks', () => {
 
     it('failed records RefundFailed as the next attempt, not final; the refund stays outstanding', async () => {
       const { caseId, refundId } = await refunding();
-      const first = await callback(PAYMENTS, { refundId, status: 'failed', error: 'account closed', at: new Date().toISOString() });
+      const firstAt = new Date(Date.now() - 2000).toISOString();
+      const secondAt = new Date(Date.now() - 1000).toISOString();
+      const first = await callback(PAYMENTS, { refundId, status: 'failed', error: 'account closed', at: firstAt });
       expect(first.status).toBe(200);
       expect(first.body).toMatchObject({ recorded: true });
-      expect((await callback(PAYMENTS, { refundId, status: 'failed', at: new Date().toISOString() })).body).toMatchObject({ recorded: true });
+      expect((await callback(PAYMENTS, { refundId, status: 'failed', at: secondAt })).body).toMatchObject({ recorded: true });
 
       const events = (await api.call('get', `/v1/cases/${caseId}/events`, t.agent)).body.items as Array<{ type: string; data: Record<string, unknown> }>;
       const failures = events.filter((e) => e.type === 'RefundFailed').map((e) => e.data);
       expect(failures).toEqual([
-        { refundId, error: 'account closed', attempt: 1, final: false },
-        { refundId, attempt: 2, final: false },
+        { refundId, error: 'account closed', attempt: 1, final: false, at: firstAt },
+        { refundId, attempt: 2, final: false, at: secondAt },
       ]);
       expect((await api.call('get', `/v1/cases/${caseId}`, t.buyer)).body).toMatchObject({ status: 'refunding' });
+    });
+
+    it('a failed report sent again (freshly signed, no Idempotency-Key) is 200 and appends nothing', async () => {
+      const { caseId, refundId } = await refunding();
+      const body = { refundId, status: 'failed', error: 'account closed', at: new Date().toISOString() };
+      expect((await callback(PAYMENTS, body)).body).toMatchObject({ recorded: true });
+
+      const head = await api.head();
+      const repeat = await callback(PAYMENTS, body);
+      expect({ status: repeat.status, body: repeat.body }).toMatchObject({ status: 200, body: { accepted: true, recorded: false } });
+      expect(await api.head()).toBe(head);
+      expect((await eventTypes(caseId)).filter((type) => type === 'RefundFailed')).toHaveLength(1);
     });
 
     it('an unknown refund id is 404; one that cannot be a refund id is 400', async () => {
       const { caseId } = await refunding();
       const at = new Date().toISOString();
-      await expectRefused(() => callback(PAYMENTS, { refundId: `${caseId}-r9`, status: 'succeeded', at }), 404);
+      await expectRefused(() => callback(PAYMENTS, { refundId: `${caseId}-r999`, status: 'succeeded', at }), 404);
       await expectRefused(() => callback(PAYMENTS, { refundId: 'no-such-case-r1', status: 'succeeded', at }), 404);
       await expectRefused(() => callback(PAYMENTS, { refundId: 'not a refund', status: 'succeeded', at }), 400);
     });

@@ -89,8 +89,8 @@ export class IntegrationsController {
     summary: 'The payment centre\'s outcome for a refund',
     description:
       '`succeeded` → `refund-settled` (the case completes once every refund has settled); `failed` → `refund-failed` as the next attempt, ' +
-      'with `final: false`: resubmitting and giving up belong to the payment workers. An outcome already recorded answers 200 with `recorded: false`; ' +
-      'each `failed` callback counts one attempt, so a sender repeating one should send the same Idempotency-Key.',
+      'with `final: false`: resubmitting and giving up belong to the payment workers. An outcome already recorded answers 200 with `recorded: false`: ' +
+      'a `failed` report is known by its refund and `at` (the attempt\'s time, kept in `RefundFailed`), so only a new `at` counts another attempt.',
   })
   @ApiBody({ type: PaymentEventDto })
   @ApiOkResponse({ type: CallbackAnswer })
@@ -108,7 +108,8 @@ export class IntegrationsController {
             type: 'refund-failed',
             actor: PAYMENTS,
             // The attempt is counted here, the retry policy is not: `final` is the payment workers' call.
-            data: { refundId, attempt: target.attempts + 1, final: false, ...(body.error !== undefined ? { error: body.error } : {}) },
+            // `at` tells a repeated report of one attempt from the next attempt.
+            data: { refundId, attempt: target.attempts + 1, final: false, at, ...(body.error !== undefined ? { error: body.error } : {}) },
           };
     return answer(await this.gateway.executeCase(target.caseId, command, origin(request, PAYMENTS)));
   }

@@ -7,8 +7,8 @@ import { EVENT_STORE } from '../infrastructure/tokens';
 import { PARCEL_INDEX, type ParcelIndex } from './parcel-index';
 import { ParcelIndexProjector } from './parcel-index.projector';
 
-/** Refund ids are `<caseId>-r<n>` (the domain's nextRefundId): the case is in the id. */
-export const REFUND_ID_PATTERN = /^([A-Za-z0-9_-]{1,64})-r([1-9][0-9]{0,5})$/;
+/** Refund ids are `<caseId>-r<n>` (n from the case stream's revision, from 0): the case is in the id. */
+export const REFUND_ID_PATTERN = /^([A-Za-z0-9_-]{1,64})-r(0|[1-9][0-9]{0,8})$/;
 /** How long a logistics callback waits for the parcel index to reach the writes acknowledged before it. */
 export const PARCEL_INDEX_WAIT_MS = 5000;
 

@@ -178,10 +178,17 @@ export const refundSettled: Handler<RefundSettledCallback> = (c, { data }, ctx) 
 export const refundFailed: Handler<RefundFailedCallback> = (c, { data }, ctx) => {
   const refund = c.refunds.find((r) => r.refundId === data.refundId);
   if (!refund) return refuse({ type: 'NotFound', detail: `no refund ${data.refundId}` });
-  // Paid, given up already, or an attempt already recorded: nothing new to say.
-  if (refund.status !== 'pending' || data.attempt <= refund.attempts) return accept([]);
+  // Paid or given up already: nothing new to say.
+  if (refund.status !== 'pending') return accept([]);
+  const at = data.at === undefined ? undefined : canonicalInstant(data.at);
+  if (data.at !== undefined && at === undefined) return invalidTime('at');
+  // A report is known by the payment centre's time of the attempt when it gives one, else by its attempt number.
+  const repeated = at !== undefined ? (refund.failedAt ?? []).includes(at) : data.attempt <= refund.attempts;
+  if (repeated) return accept([]);
+  // A new failure counted from an older view of the case (a racing report) is still the next attempt.
+  const attempt = Math.max(data.attempt, refund.attempts + 1);
   return new Outcome(c, ctx)
-    .add({ type: 'RefundFailed', data: compact({ refundId: refund.refundId, error: data.error, attempt: data.attempt, final: data.final }) })
+    .add({ type: 'RefundFailed', data: compact({ refundId: refund.refundId, error: data.error, attempt, final: data.final, at }) })
     .decision();
 };
 

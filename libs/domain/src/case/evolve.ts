@@ -178,7 +178,13 @@ export function evolveCase(state: CaseState, event: RecordedCaseEvent): CaseStat
       const d = event.data;
       const refunds = c.refunds.map((r) =>
         r.refundId === d.refundId
-          ? { ...r, attempts: Math.max(r.attempts, d.attempt), lastError: d.error, status: d.final ? ('failed' as const) : r.status }
+          ? {
+              ...r,
+              attempts: Math.max(r.attempts, d.attempt),
+              lastError: d.error,
+              status: d.final ? ('failed' as const) : r.status,
+              ...(d.at !== undefined ? { failedAt: [...(r.failedAt ?? []), d.at] } : {}),
+            }
           : r,
       );
       return { ...c, refunds, needsAgent: d.final ? 'refund_failed' : c.needsAgent };

@@ -41,6 +41,8 @@ export interface CaseRefund {
   providerRef?: string;
   settledAt?: string;
   lastError?: string;
+  /** When each failed attempt happened, as the payment centre said: a repeated report is known by it. */
+  failedAt?: string[];
 }
 
 export interface InsuranceClaim {
