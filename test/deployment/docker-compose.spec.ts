@@ -31,22 +31,30 @@ describe('docker-compose.yml', () => {
     expect(command).toMatch(/--maxmemory-policy noeviction/);
   });
 
-  it('runs PostgreSQL for read models', () => {
-    expect(services.postgres.image).toMatch(/^postgres:/);
+  it('runs no PostgreSQL while nothing reads it', () => {
+    expect(services.postgres).toBeUndefined();
   });
 
-  it('configures the service for EventStoreDB, PostgreSQL and that Redis, with names the service reads', () => {
+  it('takes both secrets from the environment, so no sample secret can reach production', () => {
+    const environment = services.aftersales.environment ?? {};
+    expect(environment.AUTH_JWT_SECRET).toMatch(/^\$\{AUTH_JWT_SECRET:\?/);
+    expect(environment.INTEGRATION_WEBHOOK_SECRET).toMatch(/^\$\{INTEGRATION_WEBHOOK_SECRET:\?/);
+  });
+
+  it('configures the service for EventStoreDB and that Redis, with names the service reads', () => {
     const service = services.aftersales;
-    const environment = service.environment ?? {};
+    // What `docker compose` hands the service once the two secrets are given.
+    const environment = Object.fromEntries(
+      Object.entries(service.environment ?? {}).map(([name, value]) => [name, value.startsWith('${') ? `${name.toLowerCase()}-of-the-operator-0123456789` : value]),
+    );
     expect(service.build).toBeDefined();
-    expect(environment).toMatchObject({ EVENT_STORE: 'eventstoredb', READ_STORE: 'postgres' });
+    expect(environment).toMatchObject({ EVENT_STORE: 'eventstoredb', NODE_ENV: 'production' });
     for (const name of Object.keys(environment)) {
       expect({ name, known: (CONFIG_VARIABLES as readonly string[]).includes(name) || name.startsWith('POLICY_') }).toEqual({ name, known: true });
     }
     const config = loadConfig(environment);
     expect(config.eventStore).toMatchObject({ kind: 'eventstoredb', connectionString: expect.stringContaining('eventstoredb:2113') });
-    expect(config.readStore).toMatchObject({ kind: 'postgres', databaseUrl: expect.stringContaining('@postgres:5432/') });
     expect(config.redisUrl).toBe('redis://redis:6379');
-    expect(Object.keys(service.depends_on ?? {}).sort()).toEqual(['eventstoredb', 'postgres', 'redis']);
+    expect(Object.keys(service.depends_on ?? {}).sort()).toEqual(['eventstoredb', 'redis']);
   });
 });

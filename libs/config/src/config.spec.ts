@@ -18,7 +18,7 @@ describe('configuration', () => {
     expect(config.redisUrl).toBeUndefined();
     expect(config.http).toEqual({ host: '0.0.0.0', port: 3000 });
     expect(config.auth).toMatchObject({ algorithm: 'HS256', secret: DEVELOPMENT_JWT_SECRET, issuer: 'aftersales', audience: 'aftersales-api' });
-    expect(config.integrations).toMatchObject({ payments: 'sandbox', logistics: 'sandbox', sandboxPaymentSettleMs: 500 });
+    expect(config.integrations).toMatchObject({ payments: 'sandbox', logistics: 'sandbox' });
     expect(config.rateLimitPerMinute).toBe(6000);
   });
 
@@ -28,26 +28,33 @@ describe('configuration', () => {
       expect.arrayContaining([
         expect.stringMatching(/^PORT: must be an integer from 0 to 65535 \(got "eighty"\)$/),
         expect.stringMatching(/^EVENT_STORE: must be one of sqlite, eventstoredb/),
-        expect.stringMatching(/^PAYMENTS: must be one of sandbox, http/),
+        expect.stringMatching(/^PAYMENTS: must be sandbox \(http not available yet\) \(got "stripe"\)$/),
         expect.stringMatching(/^RATE_LIMIT_PER_MINUTE: must be an integer from 1/),
       ]),
     );
     expect(problems).toHaveLength(4);
   });
 
-  it('needs a connection string for EventStoreDB and a database URL for PostgreSQL', () => {
-    expect(problemsOf({ EVENT_STORE: 'eventstoredb', READ_STORE: 'postgres' })).toEqual([
-      'EVENTSTORE_CONNECTION_STRING: is required when EVENT_STORE=eventstoredb',
-      'DATABASE_URL: is required when READ_STORE=postgres',
-    ]);
-    const config = loadConfig({
-      EVENT_STORE: 'eventstoredb',
-      EVENTSTORE_CONNECTION_STRING: 'esdb://localhost:2113?tls=false',
-      READ_STORE: 'postgres',
-      DATABASE_URL: 'postgres://localhost/aftersales',
-    });
+  it('needs a connection string for EventStoreDB', () => {
+    expect(problemsOf({ EVENT_STORE: 'eventstoredb' })).toEqual(['EVENTSTORE_CONNECTION_STRING: is required when EVENT_STORE=eventstoredb']);
+    const config = loadConfig({ EVENT_STORE: 'eventstoredb', EVENTSTORE_CONNECTION_STRING: 'esdb://localhost:2113?tls=false' });
     expect(config.eventStore).toMatchObject({ kind: 'eventstoredb', connectionString: 'esdb://localhost:2113?tls=false' });
-    expect(config.readStore).toEqual({ kind: 'postgres', databaseUrl: 'postgres://localhost/aftersales' });
+  });
+
+  it('stops on a value that selects something not built yet, naming the variable', () => {
+    expect(problemsOf({ READ_STORE: 'postgres', PAYMENTS: 'http', LOGISTICS: 'http' })).toEqual([
+      'READ_STORE: postgres is not available yet (only sqlite, the default: read models are kept in the SQLite file)',
+      'PAYMENTS: http is not available yet (only sandbox, the default: refunds settle through the signed payment callback)',
+      'LOGISTICS: http is not available yet (only sandbox, the default: parcels move through the signed logistics callback)',
+    ]);
+    expect(problemsOf({ READ_STORE: 'sqlite', PAYMENTS: 'sandbox', LOGISTICS: 'sandbox' })).toEqual([]);
+  });
+
+  it('refuses variables nothing reads yet instead of ignoring them', () => {
+    expect(problemsOf({ DATABASE_URL: 'postgres://app:hunter2@db/aftersales', SANDBOX_PAYMENT_SETTLE_MS: '500' })).toEqual([
+      'DATABASE_URL: is not used yet (nothing reads PostgreSQL until READ_STORE=postgres is built); unset it',
+      'SANDBOX_PAYMENT_SETTLE_MS: is not used yet (the sandbox settles nothing by itself; refunds settle through the signed payment callback); unset it',
+    ]);
   });
 
   it('refuses URLs with the wrong scheme', () => {
@@ -55,6 +62,20 @@ describe('configuration', () => {
       'REDIS_URL: must use one of the schemes redis, rediss (got "http://localhost:6379")',
     ]);
     expect(problemsOf({ EVENTSTORE_CONNECTION_STRING: 'not a url' })[0]).toMatch(/^EVENTSTORE_CONNECTION_STRING: must be a URL/);
+  });
+
+  it('never echoes the password of a URL it refuses, parsable or not', () => {
+    const problems = problemsOf({
+      REDIS_URL: 'http://default:hunter2@cache:6379',
+      EVENTSTORE_CONNECTION_STRING: 'esdb://admin:s3cr/et pass@es:2113?tls=false',
+      AUTH_JWKS_URL: 'ftp://id.example/jwks?token=hunter3',
+    });
+    expect(problems).toEqual([
+      'EVENTSTORE_CONNECTION_STRING: must be a URL (esdb, esdb+discover, kurrentdb, kurrentdb+discover, kdb, kdb+discover) (got "esdb://***@es:2113?tls=false")',
+      'REDIS_URL: must use one of the schemes redis, rediss (got "http://***@cache:6379")',
+      'AUTH_JWKS_URL: must use one of the schemes https, http (got "ftp://id.example/jwks?token=***")',
+    ]);
+    expect(problemsOf({ REDIS_URL: 'admin:hunter2@cache:6379' }).join()).not.toContain('hunter2');
   });
 
   it('refuses the development secrets in production, without echoing secrets', () => {
@@ -67,6 +88,20 @@ describe('configuration', () => {
     expect(problemsOf({ NODE_ENV: 'production', AUTH_JWT_SECRET: DEVELOPMENT_JWT_SECRET, INTEGRATION_WEBHOOK_SECRET: 'a-real-production-secret' })).toEqual([
       'AUTH_JWT_SECRET: must not be the development secret when NODE_ENV=production',
     ]);
+  });
+
+  it('refuses placeholder secrets, such as docker-compose samples, in production', () => {
+    const problems = problemsOf({
+      NODE_ENV: 'production',
+      AUTH_JWT_SECRET: 'change-me-compose-jwt-secret-at-least-32-characters',
+      INTEGRATION_WEBHOOK_SECRET: 'change-me-compose-webhook-secret',
+    });
+    expect(problems).toEqual([
+      expect.stringMatching(/^AUTH_JWT_SECRET: looks like a placeholder/),
+      expect.stringMatching(/^INTEGRATION_WEBHOOK_SECRET: looks like a placeholder/),
+    ]);
+    expect(problems.join()).not.toContain('compose');
+    expect(problemsOf({ AUTH_JWT_SECRET: 'change-me-compose-jwt-secret-at-least-32-characters' })).toEqual([]);
   });
 
   it('needs a key or JWKS URL for asymmetric algorithms', () => {

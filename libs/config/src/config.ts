@@ -2,13 +2,16 @@ import { POLICY_NAMES, policyEnvVariable, policyFromEnvironment, type PolicyOver
 import { EnvReader } from './env-reader';
 
 export type EventStoreKind = 'sqlite' | 'eventstoredb';
-export type ReadStoreKind = 'sqlite' | 'postgres';
 export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256';
-export type ProviderMode = 'sandbox' | 'http';
+/** Only the sandbox is built: no outbound calls; refunds and parcels move through the signed callbacks. */
+export type ProviderMode = 'sandbox';
 
 /** Secrets that make a development start work; a production start refuses them. */
 export const DEVELOPMENT_JWT_SECRET = 'aftersales-development-jwt-secret-do-not-use-in-production';
 export const DEVELOPMENT_WEBHOOK_SECRET = 'aftersales-development-webhook-secret-do-not-use-in-production';
+
+/** Words of a placeholder left in a sample file (docker-compose's "change-me-..."): never a production secret. */
+const PLACEHOLDER_SECRET = /change[-_ .]?me|replace[-_ .]?me|placeholder|example|do[-_ .]?not[-_ .]?use/i;
 
 export interface AppConfig {
   production: boolean;
@@ -17,7 +20,8 @@ export interface AppConfig {
   eventStore:
     | { kind: 'sqlite'; sqlitePath: string }
     | { kind: 'eventstoredb'; connectionString: string; sqlitePath: string };
-  readStore: { kind: 'sqlite'; sqlitePath: string } | { kind: 'postgres'; databaseUrl: string };
+  /** Read models live in the SQLite file; READ_STORE=postgres is not built yet. */
+  readStore: { kind: 'sqlite'; sqlitePath: string };
   /** Unset: the process starts (and owns) a local redis-server. */
   redisUrl?: string;
   auth: {
@@ -32,7 +36,6 @@ export interface AppConfig {
     webhookSecret: string;
     payments: ProviderMode;
     logistics: ProviderMode;
-    sandboxPaymentSettleMs: number;
   };
   rateLimitPerMinute: number;
   /** The platform policy defaults from POLICY_* (the layer under the platform and merchant policies). */
@@ -60,9 +63,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const connectionString = read.url('EVENTSTORE_CONNECTION_STRING', ['esdb', 'esdb+discover', 'kurrentdb', 'kurrentdb+discover', 'kdb', 'kdb+discover']);
   if (eventStoreKind === 'eventstoredb') read.require('EVENTSTORE_CONNECTION_STRING', 'when EVENT_STORE=eventstoredb');
 
-  const readStoreKind = read.oneOf<ReadStoreKind>('READ_STORE', ['sqlite', 'postgres'], 'sqlite');
-  const databaseUrl = read.url('DATABASE_URL', ['postgres', 'postgresql']);
-  if (readStoreKind === 'postgres') read.require('DATABASE_URL', 'when READ_STORE=postgres');
+  // Names API.md reserves for parts not built yet: refused rather than silently ignored.
+  read.notBuiltYet('READ_STORE', 'sqlite', ['postgres'], 'read models are kept in the SQLite file');
+  read.unused('DATABASE_URL', 'nothing reads PostgreSQL until READ_STORE=postgres is built');
 
   const redisUrl = read.url('REDIS_URL', ['redis', 'rediss']);
 
@@ -79,6 +82,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       read.fail('AUTH_JWT_SECRET', 'is required when NODE_ENV=production (the development secret is refused)');
     } else if (givenSecret === DEVELOPMENT_JWT_SECRET && production) {
       read.fail('AUTH_JWT_SECRET', 'must not be the development secret when NODE_ENV=production');
+    } else if (givenSecret !== undefined && production && PLACEHOLDER_SECRET.test(givenSecret)) {
+      read.fail('AUTH_JWT_SECRET', 'looks like a placeholder ("change-me", "example", ...); set a secret of your own when NODE_ENV=production');
     } else if (givenSecret !== undefined && givenSecret.length < 32) {
       read.fail('AUTH_JWT_SECRET', 'must be at least 32 characters');
     }
@@ -90,6 +95,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const givenWebhookSecret = read.optionalString('INTEGRATION_WEBHOOK_SECRET');
   if (production && (givenWebhookSecret === undefined || givenWebhookSecret === DEVELOPMENT_WEBHOOK_SECRET)) {
     read.fail('INTEGRATION_WEBHOOK_SECRET', 'must be set to a secret of your own when NODE_ENV=production');
+  } else if (production && PLACEHOLDER_SECRET.test(givenWebhookSecret ?? '')) {
+    read.fail('INTEGRATION_WEBHOOK_SECRET', 'looks like a placeholder ("change-me", "example", ...); set a secret of your own when NODE_ENV=production');
   } else if (givenWebhookSecret !== undefined && givenWebhookSecret.length < 16) {
     read.fail('INTEGRATION_WEBHOOK_SECRET', 'must be at least 16 characters');
   }
@@ -110,7 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       eventStoreKind === 'eventstoredb'
         ? { kind: 'eventstoredb', connectionString: connectionString ?? '', sqlitePath }
         : { kind: 'sqlite', sqlitePath },
-    readStore: readStoreKind === 'postgres' ? { kind: 'postgres', databaseUrl: databaseUrl ?? '' } : { kind: 'sqlite', sqlitePath },
+    readStore: { kind: 'sqlite', sqlitePath },
     redisUrl,
     auth: {
       algorithm,
@@ -122,19 +129,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     integrations: {
       webhookSecret: givenWebhookSecret ?? DEVELOPMENT_WEBHOOK_SECRET,
-      payments: read.oneOf<ProviderMode>('PAYMENTS', ['sandbox', 'http'], 'sandbox'),
-      logistics: read.oneOf<ProviderMode>('LOGISTICS', ['sandbox', 'http'], 'sandbox'),
-      sandboxPaymentSettleMs: read.integer('SANDBOX_PAYMENT_SETTLE_MS', 500, 0, 86_400_000),
+      payments: read.notBuiltYet('PAYMENTS', 'sandbox', ['http'], 'refunds settle through the signed payment callback'),
+      logistics: read.notBuiltYet('LOGISTICS', 'sandbox', ['http'], 'parcels move through the signed logistics callback'),
     },
     rateLimitPerMinute: read.integer('RATE_LIMIT_PER_MINUTE', 6000, 1, 10_000_000),
     policyDefaults: policy.ok ? policy.overrides : {},
   };
 
+  // The sandbox does not settle refunds by itself (the payment callback does), so a delay would mean nothing.
+  read.unused('SANDBOX_PAYMENT_SETTLE_MS', 'the sandbox settles nothing by itself; refunds settle through the signed payment callback');
+
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;
 }
 
-/** Every variable the service reads besides POLICY_* (API.md's configuration table, plus NODE_ENV and LOG_LEVEL). */
+/**
+ * Every variable the service reads besides POLICY_* (API.md's configuration table, plus NODE_ENV and LOG_LEVEL);
+ * READ_STORE=postgres, DATABASE_URL, PAYMENTS=http, LOGISTICS=http and SANDBOX_PAYMENT_SETTLE_MS are read to be refused.
+ */
 export const CONFIG_VARIABLES = [
   'NODE_ENV',
   'LOG_LEVEL',
