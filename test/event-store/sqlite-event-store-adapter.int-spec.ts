@@ -187,6 +187,46 @@ describe('SqliteEventStore', () => {
       }
     });
 
+    it('hides a batch awaiting its fsync from log readers even when an earlier batch awaiting one wrote nothing', async () => {
+      const store = open();
+      await store.append('order-0', [event()], { expectedRevision: 'no_stream' });
+      const fsyncs = holdFsync();
+      const seen: number[] = [];
+      let subscription: EventSubscription | undefined;
+      try {
+        // Batch 1 conflicts (writes nothing) and its fsync is held; batch 2 writes position 2 and waits behind it.
+        const refused = store.append('order-0', [event()], { expectedRevision: 'no_stream' });
+        await afterTheCommit();
+        const second = store.append('order-2', [event()], { expectedRevision: 'no_stream' });
+        await afterTheCommit();
+        expect(fsyncs.held()).toBe(1);
+
+        expect(await store.readAll()).toHaveLength(1);
+        expect(await store.headPosition()).toBe(1);
+        subscription = store.subscribeToAll({});
+        const consuming = (async () => {
+          for await (const stored of subscription!) {
+            seen.push(stored.position);
+            if (seen.length === 2) break;
+          }
+        })();
+        await subscription.caughtUp;
+        expect(seen).toEqual([1]);
+
+        fsyncs.release();
+        await expect(refused).rejects.toBeInstanceOf(ConcurrencyError);
+        fsyncs.release();
+        await expect(second).resolves.toEqual({ nextExpectedRevision: 0, position: 2 });
+        expect(await store.readAll()).toHaveLength(2);
+        expect(await store.headPosition()).toBe(2);
+        await withTimeout(consuming, 5_000);
+        expect(seen).toEqual([1, 2]);
+      } finally {
+        fsyncs.restore();
+        await subscription?.close();
+      }
+    });
+
     it('lets batches committed during an fsync share the next one', async () => {
       const store = open();
       const fsyncs = jest.spyOn(fs, 'fsync');
@@ -480,4 +520,23 @@ function appendRowThroughAnotherConnection(path: string, streamName: string, rev
   } finally {
     db.close();
   }
+}
+
+/** Holds every fsync of the store back until released, one at a time, in the order they were asked for. */
+function holdFsync(): { held(): number; release(): void; restore(): void } {
+  const realFsync = fs.fsync;
+  const waiting: Array<() => void> = [];
+  const spy = jest
+    .spyOn(fs, 'fsync')
+    .mockImplementation(((fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => {
+      waiting.push(() => realFsync(fd, callback));
+    }) as typeof fs.fsync);
+  return {
+    held: () => waiting.length,
+    release: () => waiting.shift()?.(),
+    restore: () => {
+      spy.mockRestore();
+      for (const run of waiting.splice(0)) run();
+    },
+  };
 }

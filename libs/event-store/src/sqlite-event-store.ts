@@ -349,10 +349,14 @@ export class SqliteEventStore implements EventStore {
     return { events, scannedTo: events.length === maxCount ? events[events.length - 1].position : upTo };
   }
 
-  /** The last global position readers of the whole log may see: below this process's oldest batch still waiting for its fsync. */
+  /**
+   * The last global position readers of the whole log may see: below the
+   * first event of this process's oldest batch still waiting for its fsync
+   * that wrote any (a batch of refused or replayed appends wrote none).
+   */
   private durableCap(): number {
-    const oldest = this.awaitingFsync[0];
-    return oldest && oldest.firstPosition !== Infinity ? oldest.firstPosition - 1 : NO_CAP;
+    for (const batch of this.awaitingFsync) if (batch.firstPosition !== Infinity) return batch.firstPosition - 1;
+    return NO_CAP;
   }
 
   /**
