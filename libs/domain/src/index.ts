@@ -31,3 +31,4 @@ export type { RequestDraft, RequestCheck } from './case/request-rules';
 
 export { orderCommandsFor, type OrderFollowUps } from './effects';
 export { eligibility, type Eligibility, type LineEligibility } from './eligibility';
+export * from './buyer/buyer-flag';

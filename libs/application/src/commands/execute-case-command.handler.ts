@@ -17,7 +17,7 @@ import {
 } from '@aftersales/domain';
 import { ConcurrencyError, type EventStore } from '@aftersales/event-store';
 import { toNewEvents, type CommandOrigin } from '../events/metadata';
-import { appendToCase, appendToOrder, loadCase, loadOrder, type Loaded } from '../events/streams';
+import { appendToCase, appendToOrder, buyerFlaggedFor, loadCase, loadOrder, type Loaded } from '../events/streams';
 import { EVENT_STORE } from '../infrastructure/tokens';
 import { PolicyService } from '../policy/policy.service';
 import { ExecuteCaseCommand, type CaseCommandResult } from './case-commands';
@@ -102,7 +102,7 @@ export class ExecuteCaseCommandHandler implements ICommandHandler<ExecuteCaseCom
     const merchantId = kase.state.status !== 'none' ? kase.state.merchantId : order.state.status !== 'none' ? order.state.merchantId : undefined;
     const policy = await this.policies.effectiveFor(merchantId);
 
-    const decision = decideCase(kase.state, command, { now, policy, order: order.state, buyerFlagged: order.state.status !== 'none' && order.state.buyerFlagged === true });
+    const decision = decideCase(kase.state, command, { now, policy, order: order.state, buyerFlagged: await buyerFlaggedFor(this.store, kase.state, order.state) });
     if (!decision.ok && ANSWERS_BEFORE_IF_MATCH.has(decision.refusal.type)) throw new CommandRefusedError(decision.refusal);
     if (ifMatch !== undefined && ifMatch !== kase.revision) throw new PreconditionFailedError(ifMatch, kase.revision);
     if (!decision.ok) throw new CommandRefusedError(decision.refusal);

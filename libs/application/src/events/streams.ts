@@ -1,4 +1,9 @@
 import {
+  buyerStream,
+  evolveBuyerFlag,
+  initialBuyerFlagState,
+  type BuyerFlagState,
+  type RecordedBuyerEvent,
   caseStream,
   evolveCase,
   evolveOrder,
@@ -108,6 +113,18 @@ const POLICIES: StreamKind<PolicyState> = { name: policyStream, initial: initial
 export const loadCase = (store: EventStore, caseId: string): Promise<Loaded<CaseState>> => load(store, CASES, caseId);
 export const loadOrder = (store: EventStore, orderId: string): Promise<Loaded<OrderState>> => load(store, ORDERS, orderId);
 export const loadPolicy = (store: EventStore, scope: string): Promise<Loaded<PolicyState>> => load(store, POLICIES, scope);
+
+const BUYERS: StreamKind<BuyerFlagState> = { name: buyerStream, initial: initialBuyerFlagState, evolve: (state, e) => evolveBuyerFlag(state, e as RecordedBuyerEvent) };
+
+export const loadBuyer = (store: EventStore, buyerId: string): Promise<Loaded<BuyerFlagState>> => load(store, BUYERS, buyerId);
+export const appendToBuyer = (store: EventStore, buyerId: string, loaded: Loaded<BuyerFlagState>, events: NewEvent[]): Promise<Loaded<BuyerFlagState>> =>
+  append(store, BUYERS, buyerId, loaded, events);
+
+/** Whether the buyer of a case (before it opens: of its order) is flagged now, read from the buyer's stream. */
+export async function buyerFlaggedFor(store: EventStore, kase: CaseState, order: OrderState): Promise<boolean> {
+  const buyerId = kase.status !== 'none' ? kase.buyerId : order.status !== 'none' ? order.buyerId : undefined;
+  return buyerId !== undefined && (await loadBuyer(store, buyerId)).state.flagged;
+}
 
 /** `folded`: the state the decision's events lead to, folded with the occurredAt they are appended with. */
 export const appendToCase = (store: EventStore, caseId: string, loaded: Loaded<CaseState>, events: NewEvent[], folded?: CaseState): Promise<Loaded<CaseState>> =>

@@ -1,0 +1,46 @@
+import { admin, agent, buyer } from '../testing';
+import { buyerStream, decideBuyerFlag, foldBuyerFlag, initialBuyerFlagState, type BuyerCommand, type BuyerFlagState, type RecordedBuyerEvent } from './buyer-flag';
+
+const flag = (reason: string, actor = admin): BuyerCommand => ({ type: 'flag-buyer', actor, data: { buyerId: 'u-1', reason } });
+const unflag = (reason?: string, actor = admin): BuyerCommand => ({ type: 'unflag-buyer', actor, data: { buyerId: 'u-1', ...(reason !== undefined ? { reason } : {}) } });
+const at = (event: { type: string; data: unknown }, occurredAt: string) => ({ ...event, metadata: { occurredAt } }) as RecordedBuyerEvent;
+
+function decided(state: BuyerFlagState, command: BuyerCommand) {
+  const decision = decideBuyerFlag(state, command);
+  if (!decision.ok) throw new Error(`refused: ${JSON.stringify(decision.refusal)}`);
+  return decision.events;
+}
+
+describe('buyer flag', () => {
+  it('lives on buyer-<buyerId>', () => {
+    expect(buyerStream('u-1')).toBe('buyer-u-1');
+  });
+
+  it('an admin flags a buyer with a reason; flagging a flagged buyer again records nothing', () => {
+    const events = decided(initialBuyerFlagState, flag('  many refunds on one account  '));
+    expect(events).toEqual([{ type: 'BuyerFlagged', data: { buyerId: 'u-1', reason: 'many refunds on one account' } }]);
+    const flagged = foldBuyerFlag([at(events[0], '2025-03-01T08:00:00.000Z')]);
+    expect(flagged).toEqual({ flagged: true, reason: 'many refunds on one account', since: '2025-03-01T08:00:00.000Z' });
+    expect(decided(flagged, flag('another reason'))).toEqual([]);
+  });
+
+  it('unflagging records BuyerUnflagged, with or without a reason; unflagging an unflagged buyer records nothing', () => {
+    expect(decided(initialBuyerFlagState, unflag('cleared'))).toEqual([]);
+    const flagged = foldBuyerFlag([at({ type: 'BuyerFlagged', data: { buyerId: 'u-1', reason: 'abuse' } }, '2025-03-01T08:00:00.000Z')]);
+    expect(decided(flagged, unflag())).toEqual([{ type: 'BuyerUnflagged', data: { buyerId: 'u-1' } }]);
+    const events = decided(flagged, unflag('reviewed by a person'));
+    expect(events).toEqual([{ type: 'BuyerUnflagged', data: { buyerId: 'u-1', reason: 'reviewed by a person' } }]);
+    const cleared = foldBuyerFlag([at(events[0], '2025-03-02T08:00:00.000Z')], flagged);
+    expect(cleared).toEqual({ flagged: false, reason: 'reviewed by a person', since: '2025-03-02T08:00:00.000Z' });
+    expect(decided(cleared, unflag())).toEqual([]);
+    expect(decided(cleared, flag('again'))).toHaveLength(1);
+  });
+
+  it('refuses every role but admin, and a blank reason', () => {
+    for (const actor of [buyer, agent]) {
+      expect(decideBuyerFlag(initialBuyerFlagState, flag('abuse', actor))).toMatchObject({ ok: false, refusal: { type: 'RoleNotPermitted' } });
+      expect(decideBuyerFlag(initialBuyerFlagState, unflag(undefined, actor))).toMatchObject({ ok: false, refusal: { type: 'RoleNotPermitted' } });
+    }
+    expect(decideBuyerFlag(initialBuyerFlagState, flag('   '))).toMatchObject({ ok: false, refusal: { rule: 'reason_required' } });
+  });
+});

@@ -1,0 +1,70 @@
+import type { Actor } from '../kinds';
+import { accept, assertNever, broken, refuse, type Decision } from '../refusal';
+
+// The buyer flag (DOMAIN.md, "The three objects"): whether the platform
+// distrusts a buyer. Admins set and clear it; the command path reads it where
+// it decides express refunds and auto-review.
+
+/** Part of the stored contract, like the order and case streams. */
+export const buyerStream = (buyerId: string): string => `buyer-${buyerId}`;
+
+export type BuyerFlagged = { type: 'BuyerFlagged'; data: { buyerId: string; reason: string } };
+export type BuyerUnflagged = { type: 'BuyerUnflagged'; data: { buyerId: string; reason?: string } };
+export type BuyerEvent = BuyerFlagged | BuyerUnflagged;
+
+export type FlagBuyer = { type: 'flag-buyer'; actor: Actor; data: { buyerId: string; reason: string } };
+export type UnflagBuyer = { type: 'unflag-buyer'; actor: Actor; data: { buyerId: string; reason?: string } };
+export type BuyerCommand = FlagBuyer | UnflagBuyer;
+
+export interface BuyerFlagState {
+  flagged: boolean;
+  /** Why the flag was last set or cleared (clearing may give none). */
+  reason?: string;
+  /** When the flag was last set or cleared; absent while it never was. */
+  since?: string;
+}
+
+export const initialBuyerFlagState: BuyerFlagState = { flagged: false };
+
+/** An event as folded: `occurredAt` from its metadata gives `since`. */
+export type RecordedBuyerEvent = BuyerEvent & { metadata?: { occurredAt?: string } };
+
+export function evolveBuyerFlag(_state: BuyerFlagState, event: RecordedBuyerEvent): BuyerFlagState {
+  const since = event.metadata?.occurredAt;
+  switch (event.type) {
+    case 'BuyerFlagged':
+      return { flagged: true, reason: event.data.reason, ...(since !== undefined ? { since } : {}) };
+    case 'BuyerUnflagged':
+      return {
+        flagged: false,
+        ...(event.data.reason !== undefined ? { reason: event.data.reason } : {}),
+        ...(since !== undefined ? { since } : {}),
+      };
+    default:
+      return assertNever(event);
+  }
+}
+
+export const foldBuyerFlag = (events: readonly RecordedBuyerEvent[], from: BuyerFlagState = initialBuyerFlagState): BuyerFlagState =>
+  events.reduce(evolveBuyerFlag, from);
+
+/** Admins flag and unflag; asking for the state the buyer is already in records nothing. */
+export function decideBuyerFlag(state: BuyerFlagState, command: BuyerCommand): Decision<BuyerEvent> {
+  const { actor, data } = command;
+  if (actor.role !== 'admin') return refuse({ type: 'RoleNotPermitted', action: command.type, role: actor.role });
+  switch (command.type) {
+    case 'flag-buyer': {
+      const reason = command.data.reason.trim();
+      if (reason === '') return broken('reason_required', 'a flag needs a reason');
+      if (state.flagged) return accept([]);
+      return accept([{ type: 'BuyerFlagged', data: { buyerId: data.buyerId, reason } }]);
+    }
+    case 'unflag-buyer': {
+      if (!state.flagged) return accept([]);
+      const reason = command.data.reason?.trim();
+      return accept([{ type: 'BuyerUnflagged', data: { buyerId: data.buyerId, ...(reason ? { reason } : {}) } }]);
+    }
+    default:
+      return assertNever(command);
+  }
+}
