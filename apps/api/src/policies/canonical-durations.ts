@@ -6,7 +6,7 @@ import { DURATION_POLICY_NAMES, formatDuration, parseDuration } from '@aftersale
  * the same on every route however it was written. Other fields pass as they are.
  */
 export function canonicalDurations<T extends object>(values: T): T {
-  const canonical: Record<string, unknown> = { ...values };
+  const canonical = { ...values } as Record<string, unknown>;
   for (const name of DURATION_POLICY_NAMES) {
     const value = canonical[name];
     const ms = typeof value === 'string' ? parseDuration(value) : undefined;
