@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ApplicationModule } from '@aftersales/application';
+import { BuyersApiModule } from './buyers/buyers-api.module';
 import { CasesController } from './cases/cases.controller';
 import { CommandGateway } from './cases/command-gateway';
 import { IntegrationsApiModule } from './integrations/integrations-api.module';
@@ -13,7 +14,7 @@ import { PoliciesController } from './policies/policies.controller';
  * InfrastructureModule.
  */
 @Module({
-  imports: [ApplicationModule, IntegrationsApiModule],
+  imports: [ApplicationModule, IntegrationsApiModule, BuyersApiModule],
   controllers: [OrdersController, CasesController, PoliciesController],
   providers: [CommandGateway],
 })

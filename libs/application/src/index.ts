@@ -15,3 +15,4 @@ export * from './views/order-view';
 export * from './views/stream-reads.service';
 export * from './idempotency';
 export * from './integrations';
+export * from './buyers';

@@ -5,7 +5,7 @@ import { ProblemException, problems } from '../problem/problem';
 import { etagOf } from './acting';
 
 /** What the refused command was about, for the wording of the answer. */
-export type Subject = 'case' | 'order' | 'policy';
+export type Subject = 'case' | 'order' | 'policy' | 'buyer';
 
 // Order commands have routes rather than action names: a 409 names what the caller can call.
 const ORDER_ROUTE_NAMES: Readonly<Record<string, string>> = { register: 'register', 'mark-shipped': 'shipped', 'mark-delivered': 'delivered' };

@@ -52,8 +52,6 @@ export interface RegisteredOrder {
   /** Every case that ever held lines, by caseId (active or released). */
   holds: Record<string, CaseHold>;
   reservations: Record<string, RefundReservation>;
-  /** Known abuse flag on the buyer; the order system does not send one, so it starts false. */
-  buyerFlagged?: boolean;
 }
 
 export type OrderState = { status: 'none' } | RegisteredOrder;
