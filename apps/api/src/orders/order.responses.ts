@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { CASE_KINDS } from '@aftersales/domain';
+import { CASE_KINDS, CASE_REASONS } from '@aftersales/domain';
 import { PolicyWireResponse } from '../policies/policy.dto';
 import { OrderLineDto } from './order.dto';
 
@@ -40,7 +40,14 @@ export class OrderCommandResponse extends OrderResponse {
 
 export class LineEligibilityResponse {
   @ApiProperty() lineId!: string;
-  @ApiProperty({ enum: CASE_KINDS, isArray: true, description: 'Kinds a request on this line may ask for now' }) kinds!: string[];
+  @ApiProperty({ enum: CASE_KINDS, isArray: true, description: 'Kinds a request on this line is accepted with now, for at least one reason' }) kinds!: string[];
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'array', items: { type: 'string', enum: [...CASE_REASONS] } },
+    description: 'For each kind in `kinds`, exactly the reasons a request with that kind is accepted with now (refund_only on a delivered order: not_received)',
+    example: { refund_only: ['not_received'], exchange: ['changed_mind', 'quality_defect'] },
+  })
+  reasons!: Record<string, string[]>;
   @ApiProperty({ type: 'integer', description: 'Minor units still refundable on the line' }) refundable!: number;
   @ApiPropertyOptional({ format: 'date-time', description: 'End of the no-reason return window (七天无理由)' }) noReasonUntil?: string;
   @ApiPropertyOptional({ description: 'The active case holding the line' }) activeCaseId?: string;
