@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm start`: compile what changed since the last build, then run the
-// service in the foreground. Needs nothing but a prior `npm ci`.
+// service in the foreground. Needs nothing but a prior `npm install`.
 'use strict';
 const { execFileSync } = require('node:child_process');
 const { existsSync, readdirSync, statSync, writeFileSync } = require('node:fs');
@@ -34,8 +34,25 @@ function build() {
   writeFileSync(stamp, new Date().toISOString());
 }
 
+// `npm start` runs us under `sh -c`; a SIGTERM sent to npm stops npm and
+// that shell but never reaches us. Losing the parent that started us is
+// therefore treated as SIGTERM, so the service and its redis-server stop too.
+function stopWhenOrphaned(intervalMs = 200) {
+  const parent = process.ppid;
+  if (parent <= 1) return; // started directly by init or a container runtime: nothing to watch
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    process.kill(process.pid, 'SIGTERM');
+  }, intervalMs);
+  timer.unref();
+}
+
 if (require.main === module) {
   if (needsBuild()) build();
+  stopWhenOrphaned();
+  // A closed terminal (SIGHUP) stops the service as cleanly as SIGTERM does.
+  process.once('SIGHUP', () => process.kill(process.pid, 'SIGTERM'));
   require('./register-aliases');
   require(entry);
 }
