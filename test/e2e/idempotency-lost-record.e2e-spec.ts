@@ -48,7 +48,7 @@ describe('POST /v1/cases retried after its idempotency record was lost', () => {
     expect(retry.headers.location).toBe(`/v1/cases/${first.body.caseId}`);
     // Nothing appended: the case stream and the order's holds are as the first attempt left them.
     expect(await p.storeSnapshot(first.body.caseId, orderId)).toEqual(before);
-    expect((await p.eventTypes(first.body.caseId)).filter((type) => type === 'CaseRequested')).toHaveLength(1);
+    expect((await p.eventTypes(first.body.caseId)).filter((type) => type === 'ReturnRequested')).toHaveLength(1);
   };
 
   it('after the record is gone, the retry answers with the same case and appends nothing', async () => {
