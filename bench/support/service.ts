@@ -67,7 +67,8 @@ export async function startService(env: NodeJS.ProcessEnv, nodeOptions: string[]
 /** The Node flags of package.json's `start` script (`node --flag … scripts/start.js`). */
 export function npmStartNodeFlags(): string[] {
   const { scripts } = JSON.parse(readFileSync(join(repositoryRoot, 'package.json'), 'utf8')) as { scripts: { start: string } };
-  const words = scripts.start.split(/\s+/);
+  // `exec node …` in the script is the same command to us.
+  const words = scripts.start.replace(/^exec\s+/, '').split(/\s+/);
   if (words[0] !== 'node' || words.at(-1) !== 'scripts/start.js') throw new Error(`Unexpected start script: ${scripts.start}`);
   return words.slice(1, -1);
 }
