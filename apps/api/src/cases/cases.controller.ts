@@ -124,13 +124,11 @@ export class CasesController {
   async events(@CaseIdParam() caseId: string, @Query() page: ListPageQuery, @Acting() acting: ActingCaller): Promise<CaseEventsResponse> {
     const from = revisionFromCursor(page.cursor);
     const limit = page.limit ?? DEFAULT_PAGE_SIZE;
-    const events = await this.gateway.read('case', () => this.reads.caseEvents(caseId, acting.actor));
-    const last = events.at(-1);
-    if (last) acting.reply.header('ETag', etagOf(last.revision));
-    const items = events.filter((e) => e.revision >= from).slice(0, limit);
+    const { revision, events: items } = await this.gateway.read('case', () => this.reads.caseEvents(caseId, acting.actor, { fromRevision: from, maxCount: limit }));
+    acting.reply.header('ETag', etagOf(revision));
     const next = items.at(-1);
     return {
-      ...(next && last && next.revision < last.revision ? { nextCursor: revisionCursor(next.revision + 1) } : {}),
+      ...(next && next.revision < revision ? { nextCursor: revisionCursor(next.revision + 1) } : {}),
       items: items.map((e) => ({
         id: e.id,
         type: e.type,

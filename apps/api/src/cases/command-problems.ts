@@ -16,7 +16,8 @@ export function refusalProblem(refusal: Refusal, subject: Subject): ProblemExcep
     case 'RoleNotPermitted':
       return problems.forbidden(`The role ${refusal.role} does not ${refusal.action}.`);
     case 'NotFound':
-      return problems.notFound(`No such ${subject}, or not one this caller may see.`);
+      // A case command can fail on its order (a request names one): the domain's detail says which.
+      return problems.notFound(`No such ${notFoundSubject(refusal.detail) ?? subject}, or not one this caller may see.`);
     case 'Forbidden':
       return new ProblemException(403, 'Forbidden', `${refusal.detail}.`, { reason: refusal.reason });
     case 'ActionNotAllowed': {
@@ -70,5 +71,8 @@ export function outcomeOf(error: unknown): string {
   if (error instanceof EventStoreUnavailableError) return 'unavailable';
   return 'failed';
 }
+
+const notFoundSubject = (detail: string | undefined): Subject | undefined =>
+  detail === 'unknown order' ? 'order' : detail === 'unknown case' ? 'case' : undefined;
 
 const upperFirst = (text: string): string => (text ? text[0].toUpperCase() + text.slice(1) : text);

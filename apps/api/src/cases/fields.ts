@@ -11,6 +11,8 @@ import { problems } from '../problem/problem';
 
 export const FREE_TEXT_MAX = 2000;
 export const EVIDENCE_MAX = 9;
+/** Lines per body: far above any real order or request, low enough to bound the work one body can cause. */
+export const LINES_MAX = 100;
 export const ID_MESSAGE = 'must be 1-64 characters of A-Z a-z 0-9 _ -';
 
 const ID_SCHEMA = { type: String, pattern: ID_PATTERN.source, minLength: 1, maxLength: 64 } as const;
@@ -123,17 +125,18 @@ export const EvidenceField = (options: FieldOptions = {}) =>
     return bad >= 0 ? `must hold only http(s) URLs of at most ${FREE_TEXT_MAX} characters (item ${bad} is not one)` : undefined;
   });
 
-/** A non-empty array of nested objects whose `key` values are distinct. */
+/** A non-empty array of at most LINES_MAX nested objects whose `key` values are distinct. */
 export const LinesField = (type: () => new () => object, key: string, options: FieldOptions = {}) =>
   ValidatedField(
     'isLines',
     options,
     // Written as `type: () => …` in the literal: @nestjs/swagger recognises a
     // lazy type by the function's name being `type`, else it refers to a schema named "".
-    { type: () => type(), isArray: true, minItems: 1 },
+    { type: () => type(), isArray: true, minItems: 1, maxItems: LINES_MAX },
     (value) => {
       if (!Array.isArray(value)) return 'must be an array of lines';
       if (value.length === 0) return 'must hold at least one line';
+      if (value.length > LINES_MAX) return `must hold at most ${LINES_MAX} lines`;
       const keys = value.map((item: unknown) => (item !== null && typeof item === 'object' ? (item as Record<string, unknown>)[key] : item));
       return new Set(keys).size === keys.length ? undefined : `must name each ${key} once`;
     },

@@ -31,10 +31,18 @@ export class StreamReadsService {
     return toCaseView(kase.state, kase.revision, caller, this.clock.now(), await this.policies.effectiveFor(kase.state.merchantId));
   }
 
-  async caseEvents(caseId: string, caller: Actor): Promise<StoredEvent[]> {
+  /**
+   * One page of a case's stream: `maxCount` events from `fromRevision`, read
+   * (and parsed) alone, so a long case costs no more per page than a short
+   * one. `revision` is the stream's last revision as the check saw it.
+   */
+  async caseEvents(caseId: string, caller: Actor, page: { fromRevision: number; maxCount: number }): Promise<{ revision: number; events: StoredEvent[] }> {
     const kase = await loadCase(this.store, caseId);
     if (kase.state.status === 'none' || !canSeeCase(kase.state, caller)) throw notFound(`case ${caseId}`);
-    return this.store.readStream(caseStream(caseId), { maxCount: kase.revision + 1 });
+    // Never past the revision the visibility check saw: the page shows the case that was checked.
+    const maxCount = Math.min(page.maxCount, kase.revision + 1 - page.fromRevision);
+    const events = maxCount > 0 ? await this.store.readStream(caseStream(caseId), { fromRevision: page.fromRevision, maxCount }) : [];
+    return { revision: kase.revision, events };
   }
 
   async orderView(orderId: string, caller: Actor): Promise<OrderView> {
