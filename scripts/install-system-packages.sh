@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the service and its tests need when they are
-# missing: redis-server (the embedded default starts its own Redis) and the
-# tool chain better-sqlite3 builds with when no prebuilt binary can be fetched.
+# missing: redis-server (the embedded default starts its own Redis), curl and
+# openssl (the README's walkthrough and its test) and the tool chain
+# better-sqlite3 builds with when no prebuilt binary can be fetched.
 set -euo pipefail
 
 missing=()
@@ -9,6 +10,8 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v make >/dev/null 2>&1 || missing+=(make)
 command -v g++ >/dev/null 2>&1 || missing+=(g++)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 
 if [ "${#missing[@]}" -eq 0 ]; then
   exit 0
