@@ -235,6 +235,81 @@ describe('signed integration callbacks', () => {
     });
   });
 
+  describe('tracking numbers', () => {
+    /** A return_and_refund case of `buyer`, approved, waiting for the parcel. */
+    async function awaitingReturn(bearer: string, buyerId: string, pickup = false): Promise<string> {
+      orderCount += 1;
+      const orderId = `io-${orderCount}`;
+      expect((await api.call('put', `/v1/orders/${orderId}`, t.integration, orderBody({ buyerId }))).status).toBe(201);
+      await api.call('post', `/v1/orders/${orderId}/shipped`, t.integration, { carrier: 'sf', trackingNumber: `OUT${orderCount}`, shippedAt: daysAgo(3) });
+      await api.call('post', `/v1/orders/${orderId}/delivered`, t.integration, { deliveredAt: daysAgo(1) });
+      const opened = await api.call('post', '/v1/cases', bearer, { orderId, kind: 'return_and_refund', reason: 'changed_mind', lines: [{ lineId: 'L1', quantity: 1 }], pickup });
+      expect(opened.status).toBe(201);
+      await step(opened.body.caseId, 'approve', t.merchant);
+      return opened.body.caseId as string;
+    }
+
+    it('a number another open case registered is refused with 422 and the scans stay with the first case', async () => {
+      const victim = await returnInTransit('RET-700');
+      const attackerToken = await token({ sub: 'u-attacker', role: 'buyer' });
+      const attacker = await awaitingReturn(attackerToken, 'u-attacker');
+
+      const head = await api.head();
+      const refused = await api.call('post', `/v1/cases/${attacker}/ship-return`, attackerToken, { carrier: 'sf', trackingNumber: 'RET-700' });
+      expect({ status: refused.status, rule: refused.body.rule }).toEqual({ status: 422, rule: 'tracking_number_in_use' });
+      expect(refused.headers['content-type']).toMatch(PROBLEM);
+      expect(await api.head()).toBe(head);
+
+      const collected = await callback(LOGISTICS, { trackingNumber: 'RET-700', event: 'collected', at: new Date().toISOString() });
+      expect(collected.body).toMatchObject({ recorded: true });
+      expect(await eventTypes(victim)).toContain('ReturnCollected');
+      expect(await eventTypes(attacker)).not.toContain('ReturnCollected');
+      expect((await api.call('get', `/v1/cases/${attacker}`, attackerToken)).body).toMatchObject({ status: 'awaiting_return' });
+    });
+
+    it('answers 404 and 409 before 422: the number is only refused to a caller who could ship this case now', async () => {
+      await returnInTransit('RET-710');
+      const stranger = await token({ sub: 'u-stranger', role: 'buyer' });
+      const other = await awaitingReturn(t.buyer, 'u-buyer');
+      expect((await api.call('post', `/v1/cases/${other}/ship-return`, stranger, { carrier: 'sf', trackingNumber: 'RET-710' })).status).toBe(404);
+      expect((await api.call('post', `/v1/cases/${other}/ship-return`, t.buyer, { carrier: 'sf', trackingNumber: 'RET-711' })).status).toBe(200);
+      expect((await api.call('post', `/v1/cases/${other}/ship-return`, t.buyer, { carrier: 'sf', trackingNumber: 'RET-710' })).status).toBe(409);
+    });
+
+    it('a replacement parcel with a number another open case holds is refused too', async () => {
+      await returnInTransit('RET-720');
+      const orderId = await order('delivered');
+      const kase = await openCase({ orderId, kind: 'reship', reason: 'missing_item', lines: [{ lineId: 'L2', quantity: 1 }] });
+      await step(kase.caseId as string, 'approve', t.merchant);
+      const refused = await api.call('post', `/v1/cases/${kase.caseId}/ship-replacement`, t.merchant, { carrier: 'sf', trackingNumber: 'RET-720' });
+      expect({ status: refused.status, rule: refused.body.rule }).toEqual({ status: 422, rule: 'tracking_number_in_use' });
+    });
+
+    it('a number becomes free once its case has ended, and its scans then go to the case that took it', async () => {
+      const first = await awaitingReturn(t.buyer, 'u-buyer', true);
+      await api.app.get(CommandBus).execute(
+        new ExecuteCaseCommand(
+          first,
+          {
+            type: 'schedule-pickup',
+            actor: { role: 'system', id: 'pickups' },
+            data: { carrier: 'sf', trackingNumber: 'PICK-730', windowStart: new Date().toISOString(), windowEnd: new Date(Date.now() + 3_600_000).toISOString() },
+          },
+          { actor: { role: 'system', id: 'pickups' }, channel: 'api', correlationId: 'pickup-730' },
+        ),
+      );
+      const second = await awaitingReturn(t.buyer, 'u-buyer');
+      const taken = await api.call('post', `/v1/cases/${second}/ship-return`, t.buyer, { carrier: 'sf', trackingNumber: 'PICK-730' });
+      expect({ status: taken.status, rule: taken.body.rule }).toEqual({ status: 422, rule: 'tracking_number_in_use' });
+
+      await step(first, 'withdraw', t.buyer);
+      expect(await step(second, 'ship-return', t.buyer, { carrier: 'sf', trackingNumber: 'PICK-730' })).toMatchObject({ status: 'return_in_transit' });
+      const collected = await callback(LOGISTICS, { trackingNumber: 'PICK-730', event: 'collected', at: new Date().toISOString() });
+      expect(collected.body).toMatchObject({ recorded: true });
+      expect(await eventTypes(second)).toContain('ReturnCollected');
+    });
+  });
+
   describe('payments', () => {
     /** A refund_only case approved at once before shipment: refunding, its one refund outstanding. */
     async function refunding(): Promise<{ caseId: string; orderId: string; refundId: string }> {

@@ -63,6 +63,30 @@ describe('parcel index projector (SQLite event store)', () => {
     await second.stop();
   });
 
+  it('keeps a number with the first open case; once that case ends, a later case may take it', async () => {
+    const running = await start();
+    const seen = async () => expect(await running.projector.waitFor(await store.headPosition(), 5000)).toBe(true);
+    await store.append('aftersales-first', [event('ReturnShipped', { carrier: 'sf', trackingNumber: 'T9' })], { expectedRevision: 'any' });
+    await store.append('aftersales-later', [event('ReturnShipped', { carrier: 'sf', trackingNumber: 'T9' })], { expectedRevision: 'any' });
+    await seen();
+    expect(await running.index.binding('T9')).toEqual({ caseId: 'first', open: true });
+
+    // The later case's own end frees nothing of the first's.
+    await store.append('aftersales-later', [event('CaseClosed', { reason: 'withdrawn' })], { expectedRevision: 'any' });
+    await seen();
+    expect(await running.index.binding('T9')).toEqual({ caseId: 'first', open: true });
+
+    // Ended, the first case still answers for its parcel (a late scan), until another case registers the number.
+    await store.append('aftersales-first', [event('CaseCompleted', {})], { expectedRevision: 'any' });
+    await seen();
+    expect(await running.index.binding('T9')).toEqual({ caseId: 'first', open: false });
+    expect(await running.index.caseFor('T9')).toBe('first');
+    await store.append('aftersales-third', [event('PickupScheduled', { carrier: 'sf', trackingNumber: 'T9' })], { expectedRevision: 'any' });
+    await seen();
+    expect(await running.index.binding('T9')).toEqual({ caseId: 'third', open: true });
+    await running.stop();
+  });
+
   it('waitFor gives up after its timeout when the position is never reached', async () => {
     const running = await start();
     expect(await running.projector.waitFor(1_000_000, 50)).toBe(false);

@@ -33,6 +33,7 @@ export type BusinessRule =
   | 'reason_required'
   | 'note_required'
   | 'refund_amount_required'
+  | 'tracking_number_in_use'
   | 'tracking_number_mismatch'
   | 'unknown_claim'
   | 'unknown_line';

@@ -28,6 +28,7 @@ import { CommandGateway } from './command-gateway';
 import { DEFAULT_PAGE_SIZE, ListPageQuery, revisionCursor, revisionFromCursor } from './list-page';
 import { definedFields, EmptyBodyPipe, IdParamPipe } from './fields';
 import { CaseCommandProblems, ETAG_HEADER, IdPathParam, IfMatchHeader, ProblemResponse } from './problem-docs';
+import { TrackingNumberCheck } from '../integrations/tracking-number-check';
 
 /** The roles of the transition table's rows for an action (the edge answers any other with 403 before reading the body). */
 const rolesOf = (action: CaseAction): Role[] => rolesFor(action).filter(isRole);
@@ -60,6 +61,7 @@ export class CasesController {
     private readonly reads: StreamReadsService,
     private readonly policies: PolicyService,
     private readonly clock: Clock,
+    private readonly trackingNumbers: TrackingNumberCheck,
   ) {}
 
   @Post()
@@ -183,7 +185,8 @@ export class CasesController {
   }
 
   @CaseActionRoute('ship-return', 'Send the goods back with a carrier of the buyer\'s choice')
-  shipReturn(@CaseIdParam() caseId: string, @Body() body: ShipReturnDto, @Acting() acting: ActingCaller, @IfMatch() ifMatch?: number) {
+  async shipReturn(@CaseIdParam() caseId: string, @Body() body: ShipReturnDto, @Acting() acting: ActingCaller, @IfMatch() ifMatch?: number) {
+    await this.trackingNumbers.ensureFree(caseId, body.trackingNumber, acting.actor, 'ship-return', ifMatch);
     return this.act(caseId, { type: 'ship-return', actor: acting.actor, data: definedFields(body) }, acting, ifMatch);
   }
 
@@ -194,7 +197,8 @@ export class CasesController {
   }
 
   @CaseActionRoute('ship-replacement', 'Ship the replacement or the repaired item')
-  shipReplacement(@CaseIdParam() caseId: string, @Body() body: ShipReplacementDto, @Acting() acting: ActingCaller, @IfMatch() ifMatch?: number) {
+  async shipReplacement(@CaseIdParam() caseId: string, @Body() body: ShipReplacementDto, @Acting() acting: ActingCaller, @IfMatch() ifMatch?: number) {
+    await this.trackingNumbers.ensureFree(caseId, body.trackingNumber, acting.actor, 'ship-replacement', ifMatch);
     return this.act(caseId, { type: 'ship-replacement', actor: acting.actor, data: definedFields(body) }, acting, ifMatch);
   }
 

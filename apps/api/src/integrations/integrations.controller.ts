@@ -8,9 +8,9 @@ import { CommandGateway } from '../cases/command-gateway';
 import { ProblemResponse } from '../cases/problem-docs';
 import { correlationIdOf } from '../http/correlation';
 import { IdempotencySender } from '../idempotency/idempotency-sender';
-import { ProblemException } from '../problem/problem';
 import { CallbackAnswer, LogisticsEventDto, PaymentEventDto } from './callback.dto';
 import { SignedCallback } from './signature-check';
+import { parcelIndexBehind } from './tracking-number-check';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 const LOGISTICS: Actor = { role: 'integration', id: 'logistics' };
@@ -60,7 +60,7 @@ export class IntegrationsController {
         return await this.targets.parcel(body.trackingNumber, head);
       } catch (error) {
         if (!(error instanceof ParcelIndexBehindError)) throw error;
-        throw new ProblemException(503, 'Service Unavailable', 'The parcel index is catching up; retry shortly.', {}, { headers: { 'Retry-After': '5' } });
+        throw parcelIndexBehind();
       }
     });
 

@@ -3,3 +3,4 @@ export * from './parcel-index';
 export * from './parcel-index.projector';
 export * from './callback-targets';
 export * from './integrations.module';
+export * from './tracking-numbers';

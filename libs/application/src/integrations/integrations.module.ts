@@ -5,6 +5,8 @@ import { ACCEPTED_SIGNATURES, SqliteAcceptedSignatureStore, type AcceptedSignatu
 import { CallbackTargets } from './callback-targets';
 import { PARCEL_INDEX, SqliteParcelIndex, type ParcelIndex } from './parcel-index';
 import { ParcelIndexProjector } from './parcel-index.projector';
+import { TrackingNumbers } from './tracking-numbers';
+import { ApplicationModule } from '../application.module';
 
 @Injectable()
 class IntegrationStoresShutdown implements OnApplicationShutdown {
@@ -22,11 +24,14 @@ class IntegrationStoresShutdown implements OnApplicationShutdown {
 /**
  * What the signed integration callbacks need: the accepted-signature store,
  * the parcel index and the subscriber that keeps it, and the lookup of a
- * callback's case. Both tables live in the SQLite file beside the events
+ * callback's case, and the check that keeps a tracking number to the first
+ * open case that registered it. Both tables live in the SQLite file beside the events
  * whatever the event store is, as the idempotency records do. Needs
  * InfrastructureModule (APP_CONFIG, EVENT_STORE).
  */
 @Module({
+  // PolicyService and Clock, for the tracking-number check.
+  imports: [ApplicationModule],
   providers: [
     {
       provide: ACCEPTED_SIGNATURES,
@@ -40,8 +45,9 @@ class IntegrationStoresShutdown implements OnApplicationShutdown {
     },
     ParcelIndexProjector,
     CallbackTargets,
+    TrackingNumbers,
     IntegrationStoresShutdown,
   ],
-  exports: [ACCEPTED_SIGNATURES, CallbackTargets],
+  exports: [ACCEPTED_SIGNATURES, CallbackTargets, TrackingNumbers],
 })
 export class IntegrationsModule {}

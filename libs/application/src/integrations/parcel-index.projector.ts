@@ -2,20 +2,26 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import { caseStream } from '@aftersales/domain';
 import type { EventStore, EventSubscription, StoredEvent } from '@aftersales/event-store';
 import { EVENT_STORE } from '../infrastructure/tokens';
-import { PARCEL_INDEX, type ParcelEntry, type ParcelIndex } from './parcel-index';
+import { PARCEL_INDEX, type ParcelChange, type ParcelIndex } from './parcel-index';
 
 /** The case events that name a parcel the carrier will report on. */
 const PARCEL_EVENTS = new Set(['ReturnShipped', 'PickupScheduled', 'ReplacementShipped']);
+/** The case events that end a case, and with it its hold on its tracking numbers. */
+const ENDING_EVENTS = new Set(['CaseCompleted', 'CaseClosed']);
+const INDEXED_EVENTS = [...PARCEL_EVENTS, ...ENDING_EVENTS];
 const CASE_STREAM_PREFIX = caseStream('');
 /** Positions passed over move the stored checkpoint only this often: looking through them again after a restart is harmless. */
 const CHECKPOINT_EVERY = 4096;
 const RETRY_DELAY_MS = 1000;
 
-export function parcelEntryOf(event: StoredEvent): ParcelEntry | undefined {
-  if (!PARCEL_EVENTS.has(event.type) || !event.streamName.startsWith(CASE_STREAM_PREFIX)) return undefined;
+export function parcelChangeOf(event: StoredEvent): ParcelChange | undefined {
+  if (!event.streamName.startsWith(CASE_STREAM_PREFIX)) return undefined;
+  const caseId = event.streamName.slice(CASE_STREAM_PREFIX.length);
+  if (ENDING_EVENTS.has(event.type)) return { caseEnded: caseId };
+  if (!PARCEL_EVENTS.has(event.type)) return undefined;
   const trackingNumber = (event.data as { trackingNumber?: unknown } | null)?.trackingNumber;
   if (typeof trackingNumber !== 'string' || trackingNumber === '') return undefined;
-  return { trackingNumber, caseId: event.streamName.slice(CASE_STREAM_PREFIX.length) };
+  return { trackingNumber, caseId };
 }
 
 interface Waiter {
@@ -76,8 +82,8 @@ export class ParcelIndexProjector implements OnApplicationBootstrap, OnModuleDes
   private async follow(): Promise<void> {
     while (!this.stopped) {
       try {
-        // Only the parcel events are read; the store reports how far it has looked past the others.
-        const subscription = this.store.subscribeToAll({ after: this.position, eventTypes: [...PARCEL_EVENTS] });
+        // Only parcel and case-ending events are read; the store reports how far it has looked past the others.
+        const subscription = this.store.subscribeToAll({ after: this.position, eventTypes: INDEXED_EVENTS });
         this.subscription = subscription;
         if (this.stopped) {
           await subscription.close();
@@ -85,8 +91,8 @@ export class ParcelIndexProjector implements OnApplicationBootstrap, OnModuleDes
         }
         subscription.onCheckpoint((position) => this.passed(position));
         for await (const event of subscription) {
-          const entry = parcelEntryOf(event);
-          await this.index.record(entry ? [entry] : [], event.position);
+          const change = parcelChangeOf(event);
+          await this.index.record(change ? [change] : [], event.position);
           this.stored = event.position;
           this.advance(event.position);
         }
