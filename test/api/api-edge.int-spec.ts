@@ -35,6 +35,13 @@ describe('API edge details', () => {
     expect(await api.head()).toBe(head);
   });
 
+  it('answers a snapshot conflict with 409 and an (empty) allowedActions', async () => {
+    expect((await api.call('put', '/v1/orders/o-snap', t.integration, orderBody())).status).toBe(201);
+    const conflict = await api.call('put', '/v1/orders/o-snap', t.integration, orderBody({ buyerTrustScore: 999 }));
+    expect(conflict.status).toBe(409);
+    expect(conflict.body).toMatchObject({ status: 409, reason: 'order_snapshot_differs', allowedActions: [] });
+  });
+
   describe('at most 100 lines in a body', () => {
     const orderLine = (i: number) => ({
       lineId: `L${i}`, sku: `SKU-${i}`, productId: 'p', title: 'Item', category: 'c', supplierId: 's', quantity: 1, unitPrice: 100, paidAmount: 100, noReasonReturn: false,

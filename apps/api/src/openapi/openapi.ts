@@ -82,7 +82,13 @@ const PROBLEM_SCHEMAS = {
       title: { type: 'string', example: 'Conflict' },
       status: { type: 'integer', example: 409 },
       detail: { type: 'string' },
-      allowedActions: { type: 'array', items: { type: 'string' }, description: '409: what the caller may do with the case now' },
+      allowedActions: {
+        type: 'array',
+        items: { type: 'string' },
+        description:
+          'On every 409: what the caller may do with the case (or order routes) now; an empty list where no action list applies ' +
+          '(an order registered with another snapshot, a request with this Idempotency-Key still running)',
+      },
       rule: { type: 'string', description: '422: the business rule that refused the request', example: 'idempotency_key_reused' },
     },
   },

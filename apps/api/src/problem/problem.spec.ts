@@ -1,4 +1,4 @@
-import { BadRequestException, HttpException, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import { BadRequestException, ConflictException, HttpException, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import { ProblemException, problems, toProblem } from './problem';
 
 describe('toProblem', () => {
@@ -23,6 +23,17 @@ describe('toProblem', () => {
     expect(toProblem(problems.actionNotAllowed('No.', ['urge'])).body).toMatchObject({ status: 409, allowedActions: ['urge'] });
     expect(toProblem(problems.validation([{ field: 'a', message: 'b' }])).body).toMatchObject({ status: 400, errors: [{ field: 'a', message: 'b' }] });
     expect(toProblem(problems.preconditionFailed('Stale.', { revision: 3 })).body).toMatchObject({ status: 412, revision: 3 });
+  });
+
+  it('gives every 409 an allowedActions list, empty where the thrower named none', () => {
+    expect(toProblem(problems.conflict('A request with this Idempotency-Key is still being processed.')).body.allowedActions).toEqual([]);
+    expect(toProblem(new ProblemException(409, 'Conflict', 'The order is registered with a different snapshot.', { reason: 'order_snapshot_differs' })).body).toMatchObject({
+      reason: 'order_snapshot_differs',
+      allowedActions: [],
+    });
+    expect(toProblem(problems.conflict('Raced.', { allowedActions: ['withdraw'] })).body.allowedActions).toEqual(['withdraw']);
+    expect(toProblem(new ConflictException('taken')).body.allowedActions).toEqual([]);
+    expect(toProblem(problems.notFound('No.')).body).not.toHaveProperty('allowedActions');
   });
 
   it('maps Nest and Fastify HTTP exceptions by status with their message as detail', () => {

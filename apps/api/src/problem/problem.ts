@@ -47,6 +47,9 @@ export class ProblemException extends HttpException {
     for (const [name, value] of Object.entries(extensions)) {
       if (!RESERVED_MEMBERS.has(name) && value !== undefined) members[name] = value;
     }
+    // API.md: a 409 carries the caller's allowedActions. Where no case action
+    // applies (an order's facts differ, a key still in progress) that is [].
+    if (status === HttpStatus.CONFLICT && members.allowedActions === undefined) members.allowedActions = [];
     this.problem = { type: options.type ?? 'about:blank', title, status, detail, ...members };
     this.headers = options.headers ?? {};
   }
@@ -116,7 +119,8 @@ export function toProblem(error: unknown): ProblemResponse {
       status === HttpStatus.TOO_MANY_REQUESTS
         ? 'Too many requests from this caller; retry after the number of seconds in Retry-After.'
         : httpExceptionDetail(error);
-    return { status, body: { type: 'about:blank', title: statusTitle(status), status, detail }, headers: {}, unexpected: false };
+    const conflict = status === HttpStatus.CONFLICT ? { allowedActions: [] } : {};
+    return { status, body: { type: 'about:blank', title: statusTitle(status), status, detail, ...conflict }, headers: {}, unexpected: false };
   }
   return unexpectedProblem();
 }
