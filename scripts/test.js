@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // `npm test`: the whole suite as CI runs it. Type-check, import boundaries,
 // then every Jest tier; ends with one line `N passed, M failed` (the two
-// static checks count as one test each).
+// static checks count as one test each). With TEST_TOTALS_FILE set, the same
+// counts are also written there as JSON, for .ci/run to add up its two runs.
 'use strict';
 const { spawnSync } = require('node:child_process');
-const { mkdtempSync, readFileSync, rmSync } = require('node:fs');
+const { mkdtempSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const path = require('node:path');
 
@@ -29,7 +30,7 @@ step('type-check (tsc --noEmit)', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit'
 step('import boundaries (dependency-cruiser)', bin('depcruise'), ['apps', 'libs', 'test', 'bench', '--config', '.dependency-cruiser.js']);
 
 if (!process.env.EVENTSTORE_CONNECTION_STRING) {
-  process.stdout.write('\nEventStoreDB contract suite: reported as skipped, EVENTSTORE_CONNECTION_STRING is not set (see README, "Production-shaped stack").\n');
+  process.stdout.write('\nEventStoreDB contract suite: reported as skipped, EVENTSTORE_CONNECTION_STRING is not set (see docs/operations.md, "EventStoreDB").\n');
 }
 
 const reportDir = mkdtempSync(path.join(tmpdir(), 'aftersales-jest-'));
@@ -50,5 +51,6 @@ try {
 rmSync(reportDir, { recursive: true, force: true });
 if (jest.status !== 0 && failed === 0) failed += 1;
 
+if (process.env.TEST_TOTALS_FILE) writeFileSync(process.env.TEST_TOTALS_FILE, JSON.stringify({ node: process.version, passed, failed, skipped }));
 process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
 process.exit(failed === 0 ? 0 : 1);
