@@ -75,6 +75,8 @@ describe('effective policy', () => {
       autoReviewMaxAmount: 5_000,
       autoReviewMinTrust: 600,
       compensationCap: 10_000,
+      autoReviewRefundBeforeShipment: 1,
+      autoReviewSmallAmount: 1,
     });
   });
 
@@ -108,6 +110,21 @@ describe('validating overrides', () => {
     expect(!bad.ok && bad.errors.map((e) => e.field).sort()).toEqual(['buyerAppeal', 'colour', 'compensationCap', 'maxAmendments', 'merchantResponse']);
     expect(validatePolicyOverrides(null).ok).toBe(false);
     expect(validatePolicyOverrides([]).ok).toBe(false);
+  });
+
+  test('auto-review switches are 0 or 1, in a scope and in the environment', () => {
+    expect(validatePolicyOverrides({ autoReviewSmallAmount: 0, autoReviewRefundBeforeShipment: 1 })).toEqual({
+      ok: true,
+      overrides: { autoReviewSmallAmount: 0, autoReviewRefundBeforeShipment: 1 },
+    });
+    const bad = validatePolicyOverrides({ autoReviewSmallAmount: 2 });
+    expect(bad).toEqual({ ok: false, errors: [{ field: 'autoReviewSmallAmount', message: 'must be 0 (off) or 1 (on)' }] });
+    expect(policyEnvVariable('autoReviewRefundBeforeShipment')).toBe('POLICY_AUTO_REVIEW_REFUND_BEFORE_SHIPMENT');
+    expect(policyFromEnvironment({ POLICY_AUTO_REVIEW_SMALL_AMOUNT: '0' })).toEqual({ ok: true, overrides: { autoReviewSmallAmount: 0 } });
+    const env = policyFromEnvironment({ POLICY_AUTO_REVIEW_REFUND_BEFORE_SHIPMENT: '5' });
+    expect(!env.ok && env.errors.map((e) => e.field)).toEqual(['POLICY_AUTO_REVIEW_REFUND_BEFORE_SHIPMENT']);
+    // A merchant switches a rule off over a platform that keeps it on.
+    expect(effectivePolicy({ autoReviewSmallAmount: 1 }, undefined, { autoReviewSmallAmount: 0 }).autoReviewSmallAmount).toBe(0);
   });
 
   test('environment variables are POLICY_ and the upper-snake name', () => {

@@ -31,8 +31,18 @@ export const INTEGER_POLICY_NAMES = [
   'autoReviewMaxAmount',
   'autoReviewMinTrust',
   'compensationCap',
+  'autoReviewRefundBeforeShipment',
+  'autoReviewSmallAmount',
 ] as const;
 export type IntegerPolicyName = (typeof INTEGER_POLICY_NAMES)[number];
+
+/** Integer fields that switch a rule on (1) or off (0), e.g. an auto-review rule per merchant. */
+export const SWITCH_POLICY_NAMES = ['autoReviewRefundBeforeShipment', 'autoReviewSmallAmount'] as const satisfies readonly IntegerPolicyName[];
+export type SwitchPolicyName = (typeof SWITCH_POLICY_NAMES)[number];
+
+/** The largest value an integer policy field takes: 1 for a switch, else any safe integer. */
+export const integerPolicyMax = (name: IntegerPolicyName): number =>
+  (SWITCH_POLICY_NAMES as readonly string[]).includes(name) ? 1 : Number.MAX_SAFE_INTEGER;
 
 export const POLICY_NAMES = [...DURATION_POLICY_NAMES, ...INTEGER_POLICY_NAMES] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
@@ -72,6 +82,8 @@ export const DEFAULT_POLICY_WIRE: Readonly<PolicyWire> = {
   autoReviewMaxAmount: 5000,
   autoReviewMinTrust: 600,
   compensationCap: 10000,
+  autoReviewRefundBeforeShipment: 1,
+  autoReviewSmallAmount: 1,
 };
 
 const SECOND = 1000;
@@ -115,6 +127,9 @@ const isDurationName = (name: string): name is DurationPolicyName =>
 const isIntegerName = (name: string): name is IntegerPolicyName =>
   (INTEGER_POLICY_NAMES as readonly string[]).includes(name);
 
+const integerPolicyMessage = (name: IntegerPolicyName): string =>
+  integerPolicyMax(name) === 1 ? 'must be 0 (off) or 1 (on)' : 'must be a non-negative integer';
+
 /** `merchantResponse` → `POLICY_MERCHANT_RESPONSE`. */
 export function policyEnvVariable(name: PolicyName): string {
   return `POLICY_${name.replace(/([A-Z])/g, '_$1').toUpperCase()}`;
@@ -133,8 +148,8 @@ export function validatePolicyOverrides(input: unknown): PolicyValidation {
       if (typeof value === 'string' && parseDuration(value) !== undefined) overrides[field] = value;
       else errors.push({ field, message: 'must be an ISO-8601 duration in days, hours, minutes and seconds (e.g. P7D, PT48H)' });
     } else if (isIntegerName(field)) {
-      if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) overrides[field] = value;
-      else errors.push({ field, message: 'must be a non-negative integer' });
+      if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value <= integerPolicyMax(field)) overrides[field] = value;
+      else errors.push({ field, message: integerPolicyMessage(field) });
     } else {
       errors.push({ field, message: 'is not a policy field' });
     }
@@ -159,8 +174,8 @@ export function policyFromEnvironment(env: Readonly<Record<string, string | unde
       else errors.push({ field: variable, message: `must be an ISO-8601 duration such as P7D or PT48H (got "${raw}")` });
     } else {
       const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
-      if (Number.isSafeInteger(n)) overrides[name] = n;
-      else errors.push({ field: variable, message: `must be a non-negative integer (got "${raw}")` });
+      if (Number.isSafeInteger(n) && n <= integerPolicyMax(name)) overrides[name] = n;
+      else errors.push({ field: variable, message: `${integerPolicyMessage(name)} (got "${raw}")` });
     }
   }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, overrides: overrides as PolicyOverrides };

@@ -3,6 +3,7 @@ import {
   DEFAULT_POLICY_WIRE,
   DURATION_POLICY_NAMES,
   INTEGER_POLICY_NAMES,
+  integerPolicyMax,
   parseDuration,
   type PolicyOverrides,
 } from '@aftersales/domain';
@@ -33,7 +34,7 @@ for (const name of DURATION_POLICY_NAMES) {
 
 for (const name of INTEGER_POLICY_NAMES) {
   const example = DEFAULT_POLICY_WIRE[name];
-  IntegerField(0, Number.MAX_SAFE_INTEGER, { optional: true, example })(PolicyOverridesDto.prototype, name);
+  IntegerField(0, integerPolicyMax(name), { optional: true, example })(PolicyOverridesDto.prototype, name);
   ApiProperty({ type: 'integer', example })(PolicyWireResponse.prototype, name);
 }
 

@@ -13,7 +13,8 @@ describe('allowedActions', () => {
     const w = pending();
     expect(allowed(w, buyer)).toEqual(['withdraw']);
     expect(allowed(w, merchant)).toEqual(['approve', 'reject', 'counter-offer']);
-    expect(allowed(w, agent)).toEqual(['approve', 'claim', 'note', 'compensate']);
+    // Not in the agent pool: an agent may only claim it.
+    expect(allowed(w, agent)).toEqual(['claim']);
     expect(allowed(w, arbitrator)).toEqual(['note']);
     expect(allowed(w, admin)).toEqual(['assign', 'note']);
     expect(allowed(w, otherBuyer)).toEqual([]);
@@ -31,7 +32,24 @@ describe('allowedActions', () => {
     const w = pending().run(act('claim', agent));
     expect(allowed(w, agent)).toEqual(['approve', 'release', 'note', 'compensate']);
     expect(allowed(w, agent2)).toEqual([]);
-    expect(allowed(w, admin)).toEqual(['release', 'transfer', 'note']);
+    expect(allowed(w, admin)).toEqual(['release', 'assign', 'transfer', 'note']);
+  });
+
+  test('pool cases are open to every agent of the line: a flagged buyer, an escalation', () => {
+    const w = new World().delivered();
+    w.buyerFlagged = true;
+    w.run(request());
+    expect(allowedActions(w.state(), agent, w.now, w.policy, true)).toEqual(['approve', 'claim', 'note', 'compensate']);
+    expect(allowedActions(w.state(), agent, w.now, w.policy, false)).toEqual(['claim']);
+    w.run(act('reject', merchant, { reason: 'worn' }), act('escalate', buyer, { reason: 'unfair' }));
+    expect(allowedActions(w.state(), agent2, w.now, w.policy, false)).toEqual(['claim', 'note', 'compensate']);
+  });
+
+  test('a payout issued takes withdraw away', () => {
+    const w = pending().run(act('claim', agent));
+    expect(allowed(w, buyer)).toEqual(['withdraw']);
+    w.run(act('compensate', agent, { amount: 100, form: 'coupon' }));
+    expect(allowed(w, buyer)).toEqual([]);
   });
 
   test('an ended case offers only a rating, and only once', () => {

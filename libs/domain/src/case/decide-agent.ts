@@ -16,8 +16,11 @@ export const claim: Handler<Claim> = (c, { actor }, ctx) =>
 export const release: Handler<Release> = (c, _command, ctx) =>
   new Outcome(c, ctx).add({ type: 'CaseReleased', data: { agentId: c.assignee ?? '' } }).decision();
 
-export const assign: Handler<Assign> = (c, { data }, ctx) =>
-  new Outcome(c, ctx).add({ type: 'CaseAssigned', data: { agentId: data.agentId } }).decision();
+export const assign: Handler<Assign> = (c, { data }, ctx) => {
+  // Admins assign any open case, held or not; giving it to its holder changes nothing.
+  if (data.agentId === c.assignee) return new Outcome(c, ctx).decision();
+  return new Outcome(c, ctx).add({ type: 'CaseAssigned', data: { agentId: data.agentId } }).decision();
+};
 
 export const transfer: Handler<Transfer> = (c, { data }, ctx) => {
   // Moving a case to the agent who already holds it changes nothing.

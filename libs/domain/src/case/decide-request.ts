@@ -21,7 +21,7 @@ export function decideRequest(state: CaseState, command: RequestCase, ctx: CaseC
       type: 'ActionNotAllowed',
       action: 'request',
       status: state.status,
-      allowedActions: allowedActions(state, actor, ctx.now, ctx.policy),
+      allowedActions: allowedActions(state, actor, ctx.now, ctx.policy, ctx.buyerFlagged ?? false),
     });
   }
   const checked = checkRequest(order, data, ctx.now, ctx.policy);

@@ -28,7 +28,7 @@ export function decideCase(state: CaseState, command: CaseCommand, ctx: CaseCont
   if (forbidden) return refuse(forbidden);
 
   if (isCaseAction(command.type)) {
-    const allowed = allowedActions(state, actor, ctx.now, ctx.policy);
+    const allowed = allowedActions(state, actor, ctx.now, ctx.policy, ctx.buyerFlagged ?? false);
     if (!allowed.includes(command.type)) {
       return refuse({ type: 'ActionNotAllowed', action: command.type, status: state.status, allowedActions: allowed });
     }

@@ -4,27 +4,48 @@ import { elapsedMs } from '../time';
 import type { AfterSalesCase } from './state';
 import type { GuardName } from './transitions';
 
-type Guard = (c: AfterSalesCase, actor: Actor, now: Date, policy: Policy) => boolean;
+/** What a guard may read besides the case: who asks, when, under which policy, and the buyer's abuse flag. */
+export interface GuardContext {
+  actor: Actor;
+  now: Date;
+  policy: Policy;
+  buyerFlagged: boolean;
+}
+
+type Guard = (c: AfterSalesCase, g: GuardContext) => boolean;
+
+/**
+ * The agent pool of the case's business line (DOMAIN.md, *Agent work*): an
+ * unheld open case that needs a person — escalated, a refund past its last
+ * attempt, or a flagged buyer.
+ */
+export function inAgentPool(c: AfterSalesCase, buyerFlagged: boolean): boolean {
+  if (c.assignee !== undefined || c.status === 'completed' || c.status === 'closed') return false;
+  return c.status === 'escalated' || c.needsAgent === 'refund_failed' || buyerFlagged;
+}
 
 export const GUARDS: Readonly<Record<GuardName, Guard>> = {
   moneyKind: (c) => isMoneyKind(c.kind),
-  // A goodwill payout does not bind the buyer to the request: only money for the goods counts.
-  noRefundIssued: (c) => !c.refunds.some((r) => r.purpose === 'refund'),
+  // Any money already on its way binds the buyer to the case, a goodwill payout included.
+  noRefundIssued: (c) => c.refunds.length === 0,
   // The cool-down counts from any urge, the platform's own reminders too: staff were just nudged either way.
-  urgeWaitPassed: (c, _actor, now, policy) =>
+  urgeWaitPassed: (c, { now, policy }) =>
     elapsedMs(c.statusSince, now) >= policy.urgeMinWait &&
     (c.lastUrgedAt === undefined || elapsedMs(c.lastUrgedAt, now) >= policy.urgeCooldown),
-  amendmentsLeft: (c, _actor, _now, policy) => c.amendments < policy.maxAmendments,
+  amendmentsLeft: (c, { policy }) => c.amendments < policy.maxAmendments,
   pickupRequested: (c) => c.pickupRequested,
   notYetCollected: (c) => c.returnParcel?.collectedAt === undefined && c.returnParcel?.deliveredAt === undefined,
   unheld: (c) => c.assignee === undefined,
   held: (c) => c.assignee !== undefined,
-  heldByCallerOrAdmin: (c, actor) => actor.role === 'admin' || c.assignee === actor.id,
+  heldByCallerOrAdmin: (c, { actor }) => actor.role === 'admin' || c.assignee === actor.id,
+  // Agents work on cases they hold and on their line's pool; other roles are not bound by holds.
+  agentHoldsOrPool: (c, { actor, buyerFlagged }) =>
+    actor.role !== 'agent' || c.assignee === actor.id || inAgentPool(c, buyerFlagged),
   notWithdrawn: (c) => c.closedReason !== 'withdrawn',
   notRated: (c) => !c.rated,
   refundOutstanding: (c) => c.refunds.some((r) => r.status !== 'settled'),
   insuranceClaimPending: (c) => c.insuranceClaim !== undefined && !c.insuranceClaim.paid,
 };
 
-export const guardsHold = (names: readonly GuardName[], c: AfterSalesCase, actor: Actor, now: Date, policy: Policy): boolean =>
-  names.every((name) => GUARDS[name](c, actor, now, policy));
+export const guardsHold = (names: readonly GuardName[], c: AfterSalesCase, g: GuardContext): boolean =>
+  names.every((name) => GUARDS[name](c, g));

@@ -107,9 +107,14 @@ describe('order follow-ups', () => {
   });
 
   test('a closed case releases its lines without giving units back; payouts touch no reservation', () => {
-    const w = new World().delivered().run(request(), act('compensate', agent, { amount: 300, form: 'coupon' }), act('withdraw', buyer));
+    // A payout binds the buyer (no withdrawing), so the case closes when the appeal window after a rejection passes.
+    const w = new World().delivered().run(request(), act('claim', agent), act('compensate', agent, { amount: 300, form: 'coupon' }));
+    const payout = w.case().refunds[0].refundId;
+    w.run(act('reject', merchant, { reason: 'worn' }));
+    const dueAt = w.case().deadlines.buyerAppeal ?? '';
+    w.at(dueAt).run(act('deadline-passed', system, { name: 'buyerAppeal', dueAt }));
     expect(w.order.status !== 'none' && w.order.lines[0]).toMatchObject({ heldBy: undefined, givenBack: 0 });
-    w.run(settled('c1-r1', at(HOUR)));
+    w.run(settled(payout, at(8 * DAY)));
     expect(refundLedger(w.order)).toEqual({ paid: 30_999, reserved: 0, refunded: 0, refundable: 30_999 });
     expect(w.case()).toMatchObject({ status: 'closed', refunded: 300, compensated: 300 });
   });

@@ -45,8 +45,9 @@ test('409: not in the caller\'s allowed actions now, with the list', () => {
 
 test('422: a command value that breaks a rule', () => {
   when(pending(), act('counter-offer', merchant, { amount: 0 })).thenRefused('amount_must_be_positive');
-  when(pending(), act('compensate', agent, { amount: 10_001, form: 'cash' })).thenRefused('compensation_cap_exceeded');
-  const paidOnce = pending().run(act('compensate', agent, { amount: 9_000, form: 'cash' }));
+  const held = () => pending().run(act('claim', agent));
+  when(held(), act('compensate', agent, { amount: 10_001, form: 'cash' })).thenRefused('compensation_cap_exceeded');
+  const paidOnce = held().run(act('compensate', agent, { amount: 9_000, form: 'cash' }));
   when(paidOnce, act('compensate', agent, { amount: 1_001, form: 'cash' })).thenRefused('compensation_cap_exceeded');
   when(paidOnce, act('compensate', agent, { amount: 1_000, form: 'balance' })).thenTypes('CompensationGranted', 'RefundIssued');
 });

@@ -127,7 +127,11 @@ export function checkRequest(order: RegisteredOrder, draft: RequestDraft, now: D
   return { ok: true, amount, refundable };
 }
 
-/** DOMAIN.md, *Auto-review rules*: the first built-in rule that matches approves in the same append. */
+/**
+ * DOMAIN.md, *Auto-review rules*: the first built-in rule that matches
+ * approves in the same append. Each rule is switched per merchant or
+ * platform-wide by its policy field; a flagged buyer always gets a person.
+ */
 export function autoReviewRule(
   order: RegisteredOrder,
   kind: CaseKind,
@@ -135,10 +139,10 @@ export function autoReviewRule(
   policy: Policy,
   buyerFlagged: boolean,
 ): AutoReviewRule | undefined {
-  if (kind === 'refund_only' && order.status === 'placed') return 'refund_before_shipment';
-  // A flagged buyer always gets a person's review, however small the amount.
+  if (buyerFlagged) return undefined;
+  if (policy.autoReviewRefundBeforeShipment === 1 && kind === 'refund_only' && order.status === 'placed') return 'refund_before_shipment';
   if (
-    !buyerFlagged &&
+    policy.autoReviewSmallAmount === 1 &&
     (kind === 'refund_only' || kind === 'return_and_refund' || kind === 'partial_refund') &&
     amount <= policy.autoReviewMaxAmount &&
     order.buyerTrustScore >= policy.autoReviewMinTrust

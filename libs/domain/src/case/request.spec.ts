@@ -1,4 +1,5 @@
-import { act, after, agent, DAY, foreignAgent, given, merchant, otherBuyer, orderSnapshot, request, World } from '../testing';
+import { act, after, agent, DAY, foreignAgent, given, merchant, otherBuyer, orderSnapshot, request, T0, World } from '../testing';
+import { effectivePolicy } from '../policy';
 import { refundLedger } from '../order/state';
 
 // The `request` row's conditions, one rule at a time.
@@ -129,6 +130,26 @@ describe('auto-review', () => {
     when(w, request({ kind: 'partial_refund', requestedAmount: 3_000 })).thenTypes('ReturnRequested', 'DeadlineSet');
     const low = new World().delivered(orderSnapshot({ buyerTrustScore: 599 }));
     when(low, request({ kind: 'partial_refund', requestedAmount: 3_000 })).thenTypes('ReturnRequested', 'DeadlineSet');
+  });
+
+  test('a flagged buyer gets a person before shipment too', () => {
+    const placed = new World().register();
+    placed.buyerFlagged = true;
+    when(placed, request({ kind: 'refund_only' })).thenTypes('ReturnRequested', 'DeadlineSet');
+  });
+
+  test('each rule is switched by its policy field, e.g. per merchant', () => {
+    const placed = new World(T0, effectivePolicy(undefined, { autoReviewRefundBeforeShipment: 0 })).register();
+    // Switched off, the small-amount rule still approves a small refund before shipment.
+    expect(when(placed, request({ kind: 'refund_only', requestedAmount: 3_000 })).decision).toMatchObject({
+      ok: true,
+      events: [{}, { type: 'AutoReviewApproved', data: { rule: 'small_amount_trusted_buyer' } }, {}],
+    });
+    when(placed, request({ kind: 'refund_only', requestedAmount: 6_000 })).thenTypes('ReturnRequested', 'DeadlineSet');
+    const small = new World(T0, effectivePolicy(undefined, undefined, { autoReviewSmallAmount: 0 })).delivered();
+    when(small, request({ kind: 'partial_refund', requestedAmount: 3_000 })).thenTypes('ReturnRequested', 'DeadlineSet');
+    const both = new World(T0, effectivePolicy({ autoReviewSmallAmount: 0 }, { autoReviewRefundBeforeShipment: 0 })).register();
+    when(both, request({ kind: 'refund_only', requestedAmount: 3_000 })).thenTypes('ReturnRequested', 'DeadlineSet');
   });
 
   test('a small return is approved and waits for the parcel', () => {

@@ -23,6 +23,7 @@ export type GuardName =
   | 'unheld'
   | 'held'
   | 'heldByCallerOrAdmin'
+  | 'agentHoldsOrPool'
   | 'notWithdrawn'
   | 'notRated'
   | 'refundOutstanding'
@@ -44,7 +45,9 @@ export interface TransitionRow {
   events: readonly CaseEventType[];
 }
 
-const APPROVED: readonly Next[] = ['refunding', 'awaiting_return', 'awaiting_replacement'];
+// Money that falls due with nothing left to pay (the cap or the order's refundable
+// already used up) completes the case in the same append.
+const APPROVED: readonly Next[] = ['refunding', 'awaiting_return', 'awaiting_replacement', 'completed'];
 
 export const TRANSITIONS: readonly TransitionRow[] = [
   {
@@ -53,8 +56,8 @@ export const TRANSITIONS: readonly TransitionRow[] = [
     next: ['pending_merchant', ...APPROVED], events: ['ReturnRequested', 'AutoReviewApproved'],
   },
   {
-    from: ['pending_merchant'], actors: ['merchant', 'agent'], action: 'approve', guards: [],
-    condition: 'agent within authority', next: APPROVED, events: ['MerchantAgreed', 'RefundIssued'],
+    from: ['pending_merchant'], actors: ['merchant', 'agent'], action: 'approve', guards: ['agentHoldsOrPool'],
+    condition: 'agent within authority, holding the case or taking it from the pool', next: APPROVED, events: ['MerchantAgreed', 'RefundIssued'],
   },
   {
     from: ['pending_merchant'], actors: ['system'], action: 'deadline-passed', deadline: 'merchantResponse', variant: 'auto-approve', guards: [],
@@ -78,7 +81,7 @@ export const TRANSITIONS: readonly TransitionRow[] = [
   },
   {
     from: ['negotiating'], actors: ['buyer'], action: 'accept-offer', guards: [],
-    condition: '—', next: ['refunding'], events: ['OfferAccepted', 'RefundIssued'],
+    condition: 'nothing left to pay: completed', next: ['refunding', 'completed'], events: ['OfferAccepted', 'RefundIssued'],
   },
   {
     from: ['negotiating'], actors: ['buyer'], action: 'decline-offer', guards: [],
@@ -159,7 +162,7 @@ export const TRANSITIONS: readonly TransitionRow[] = [
   },
   {
     from: ['in_repair'], actors: ['merchant'], action: 'declare-unrepairable', guards: [],
-    condition: '—', next: ['refunding'], events: ['RepairDeclaredUnrepairable', 'RefundIssued'],
+    condition: 'nothing left to pay: completed', next: ['refunding', 'completed'], events: ['RepairDeclaredUnrepairable', 'RefundIssued'],
   },
   {
     from: ['awaiting_replacement', 'in_repair'], actors: ['system'], action: 'deadline-passed', deadline: 'merchantShipment', variant: 'escalate', guards: [],
@@ -179,7 +182,7 @@ export const TRANSITIONS: readonly TransitionRow[] = [
   },
   {
     from: ['escalated'], actors: ['arbitrator'], action: 'rule', variant: 'for buyer', guards: [],
-    condition: 'refundAmount ≤ refundable; none only for exchange, repair, reship', next: ['refunding', 'awaiting_return', 'awaiting_replacement'],
+    condition: 'refundAmount ≤ refundable; none only for exchange, repair, reship', next: ['refunding', 'awaiting_return', 'awaiting_replacement', 'completed'],
     events: ['ArbitrationRuled', 'RefundIssued'],
   },
   {
@@ -199,20 +202,20 @@ export const TRANSITIONS: readonly TransitionRow[] = [
     condition: 'held', next: ['unchanged'], events: ['CaseReleased'],
   },
   {
-    from: 'any-open', actors: ['admin'], action: 'assign', guards: ['unheld'],
-    condition: 'an agent id; unheld (held cases are transferred)', next: ['unchanged'], events: ['CaseAssigned'],
+    from: 'any-open', actors: ['admin'], action: 'assign', guards: [],
+    condition: 'an agent id', next: ['unchanged'], events: ['CaseAssigned'],
   },
   {
     from: 'any-open', actors: ['admin'], action: 'transfer', guards: ['held'],
     condition: 'an agent id; held', next: ['unchanged'], events: ['CaseTransferred'],
   },
   {
-    from: 'any-open', actors: ['agent', 'arbitrator', 'admin'], action: 'note', guards: [],
-    condition: '—', next: ['unchanged'], events: ['CaseNoteAdded'],
+    from: 'any-open', actors: ['agent', 'arbitrator', 'admin'], action: 'note', guards: ['agentHoldsOrPool'],
+    condition: 'agents: held or in the pool', next: ['unchanged'], events: ['CaseNoteAdded'],
   },
   {
-    from: 'any-open', actors: ['agent'], action: 'compensate', guards: [],
-    condition: "amount ≤ the agent's authority (else 403); with earlier payouts ≤ compensationCap", next: ['unchanged'],
+    from: 'any-open', actors: ['agent'], action: 'compensate', guards: ['agentHoldsOrPool'],
+    condition: "held or in the pool; amount ≤ the agent's authority (else 403); with earlier payouts ≤ compensationCap", next: ['unchanged'],
     events: ['CompensationGranted', 'RefundIssued'],
   },
   {

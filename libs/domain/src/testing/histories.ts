@@ -51,7 +51,7 @@ function candidates(w: World, caseId: string): { type: CaseCommand['type']; acto
   const out: { type: CaseCommand['type']; actor: Actor }[] = [];
   const agentWork = ['claim', 'release', 'assign', 'transfer', 'note', 'compensate'];
   for (const actor of actorList) {
-    for (const type of allowedActions(state, actor, w.now, w.policy)) {
+    for (const type of allowedActions(state, actor, w.now, w.policy, w.buyerFlagged)) {
       // Steps that move the case along are tried more often than desk work.
       const weight = agentWork.includes(type) ? 1 : 4;
       for (let i = 0; i < weight; i += 1) out.push({ type, actor });

@@ -4,3 +4,5 @@ export * from './commands';
 export * from './world';
 export * from './given';
 export * from './histories';
+export * from './guided';
+export * from './table-check';

@@ -24,6 +24,8 @@ export class World {
   order: OrderState = initialOrderState;
   readonly orderEvents: OrderEvent[] = [];
   private readonly caseEvents = new Map<string, RecordedCaseEvent[]>();
+  // Each case's state as its last append left it: long generated histories would otherwise refold on every look.
+  private readonly caseStates = new Map<string, CaseState>();
   buyerFlagged = false;
 
   constructor(
@@ -50,7 +52,7 @@ export class World {
   }
 
   state(caseId = 'c1'): CaseState {
-    return foldCase(this.events(caseId));
+    return this.caseStates.get(caseId) ?? foldCase(this.events(caseId));
   }
 
   case(caseId = 'c1'): AfterSalesCase {
@@ -97,7 +99,7 @@ export class World {
   /** Runs a case command through decide and the order follow-ups; commits only if everything accepts. */
   send(command: CaseCommand, caseId = command.type === 'request' ? command.data.caseId : 'c1'): Decision<CaseEvent> {
     const history = this.events(caseId);
-    const before = foldCase(history);
+    const before = this.state(caseId);
     const decision = decideCase(before, command, this.ctx());
     if (!decision.ok) return decision;
     const stamped = decision.events.map((e) => ({ ...e, metadata: { occurredAt: iso(this.now) } }));
@@ -117,6 +119,7 @@ export class World {
     this.order = order;
     this.orderEvents.push(...orderEvents);
     this.caseEvents.set(caseId, [...history, ...stamped]);
+    this.caseStates.set(caseId, afterState);
     for (const oc of followUps.after) {
       const d = this.orderCommand(oc);
       if (!d.ok) throw new Error(`order follow-up refused: ${JSON.stringify(d.refusal)} for ${JSON.stringify(oc)}`);
