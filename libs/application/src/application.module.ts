@@ -5,6 +5,7 @@ import { ExecuteCaseCommandHandler } from './commands/execute-case-command.handl
 import { ExecuteOrderCommandHandler } from './commands/execute-order-command.handler';
 import { OrderFollowUpService } from './commands/order-follow-up.service';
 import { PolicyService } from './policy/policy.service';
+import { OrderRepairPass } from './repair/order-repair.pass';
 import { StreamReadsService } from './views/stream-reads.service';
 
 /**
@@ -18,9 +19,11 @@ import { StreamReadsService } from './views/stream-reads.service';
     ExecuteCaseCommandHandler,
     ExecuteOrderCommandHandler,
     OrderFollowUpService,
+    // Hosted here until the worker process exists; several processes may run it at once.
+    OrderRepairPass,
     PolicyService,
     StreamReadsService,
   ],
-  exports: [CqrsModule, Clock, PolicyService, StreamReadsService],
+  exports: [CqrsModule, Clock, PolicyService, StreamReadsService, OrderRepairPass],
 })
 export class ApplicationModule {}

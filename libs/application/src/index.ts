@@ -10,6 +10,8 @@ export * from './events/metadata';
 export * from './ids/time-ordered-uuid';
 export * from './ids/case-id';
 export * from './policy/policy.service';
+export * from './repair/order-repair.pass';
+export { OrderFollowUpService } from './commands/order-follow-up.service';
 export * from './views/case-view';
 export * from './views/order-view';
 export * from './views/stream-reads.service';

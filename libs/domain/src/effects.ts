@@ -1,5 +1,5 @@
 import type { CaseEvent } from './case/events';
-import type { CaseState } from './case/state';
+import type { AfterSalesCase, CaseState } from './case/state';
 import { GIVING_BACK_KINDS, SYSTEM_ACTOR } from './kinds';
 import type { OrderCommand } from './order/commands';
 
@@ -22,7 +22,9 @@ export function orderCommandsFor(caseBefore: CaseState, events: readonly CaseEve
   const before: OrderCommand[] = [];
   const after: OrderCommand[] = [];
   if (caseAfter.status === 'none') return { before, after };
-  const { caseId, kind, lines } = caseAfter;
+  const { caseId } = caseAfter;
+  // The case append that follows expects the revision the decision was made at.
+  const caseRevision = caseBefore.status === 'none' ? -1 : caseBefore.revision;
   const purposeOf = (refundId: string) =>
     caseAfter.refunds.find((r) => r.refundId === refundId)?.purpose ??
     (caseBefore.status === 'none' ? undefined : caseBefore.refunds.find((r) => r.refundId === refundId)?.purpose);
@@ -35,7 +37,7 @@ export function orderCommandsFor(caseBefore: CaseState, events: readonly CaseEve
           before.push({
             type: 'hold-lines',
             actor: SYSTEM_ACTOR,
-            data: { caseId, lines: event.data.lines.map(({ lineId, quantity }) => ({ lineId, quantity })) },
+            data: { caseId, lines: event.data.lines.map(({ lineId, quantity }) => ({ lineId, quantity })), caseRevision },
           });
         }
         break;
@@ -44,21 +46,16 @@ export function orderCommandsFor(caseBefore: CaseState, events: readonly CaseEve
           before.push({
             type: 'reserve-refund',
             actor: SYSTEM_ACTOR,
-            data: { refundId: event.data.refundId, caseId, amount: event.data.amount },
+            data: { refundId: event.data.refundId, caseId, amount: event.data.amount, caseRevision },
           });
         }
         break;
       case 'CaseCompleted':
-      case 'CaseClosed':
-        if (kind !== 'compensation') {
-          const givesBack = event.type === 'CaseCompleted' && GIVING_BACK_KINDS.includes(kind);
-          after.push({
-            type: 'release-lines',
-            actor: SYSTEM_ACTOR,
-            data: { caseId, givenBack: givesBack ? lines.map(({ lineId, quantity }) => ({ lineId, quantity })) : [] },
-          });
-        }
+      case 'CaseClosed': {
+        const release = releaseLinesOfEnded(caseAfter);
+        if (release) after.push(release);
         break;
+      }
       case 'RefundSettled':
         if (purposeOf(event.data.refundId) === 'refund') {
           after.push({ type: 'settle-refund-reservation', actor: SYSTEM_ACTOR, data: { refundId: event.data.refundId } });
@@ -69,4 +66,15 @@ export function orderCommandsFor(caseBefore: CaseState, events: readonly CaseEve
     }
   }
   return { before, after };
+}
+
+/** The release of an ended case's lines: completed refund and return kinds give their units back. */
+export function releaseLinesOfEnded(c: AfterSalesCase): OrderCommand | undefined {
+  if (c.kind === 'compensation' || (c.status !== 'completed' && c.status !== 'closed')) return undefined;
+  const givesBack = c.status === 'completed' && GIVING_BACK_KINDS.includes(c.kind);
+  return {
+    type: 'release-lines',
+    actor: SYSTEM_ACTOR,
+    data: { caseId: c.caseId, givenBack: givesBack ? c.lines.map(({ lineId, quantity }) => ({ lineId, quantity })) : [] },
+  };
 }

@@ -25,10 +25,11 @@ export { canSeeCase, heldByAnotherAgent } from './case/visibility';
 export { TRANSITIONS, fromStatuses, rolesFor, rowsFor, rowStartsFrom } from './case/transitions';
 export type { TransitionRow, FromStatuses, GuardName, Next } from './case/transitions';
 export { transitionDiagram } from './case/diagram';
-export { STATUS_DEADLINE, nextRefundId, insuranceClaimId } from './case/outcome';
+export { STATUS_DEADLINE, refundIdAt, insuranceClaimId } from './case/outcome';
 export { checkRequest, kindAllowedWhen, requestWindow, autoReviewRule } from './case/request-rules';
 export type { RequestDraft, RequestCheck } from './case/request-rules';
 
-export { orderCommandsFor, type OrderFollowUps } from './effects';
+export { orderCommandsFor, releaseLinesOfEnded, type OrderFollowUps } from './effects';
+export { orderForRetriedDecision, repairOrderForCase, type CaseOnRecord, type OrderRepair } from './repair';
 export { eligibility, type Eligibility, type LineEligibility } from './eligibility';
 export * from './buyer/buyer-flag';

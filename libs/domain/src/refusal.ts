@@ -45,7 +45,9 @@ export type ConflictReason =
   | 'shipment_differs'
   | 'delivery_differs'
   | 'pickup_already_scheduled'
-  | 'policy_scope_mismatch';
+  | 'policy_scope_mismatch'
+  | 'refund_id_taken'
+  | 'request_abandoned';
 
 export type Refusal =
   | { type: 'RoleNotPermitted'; action: string; role: ActorRole }

@@ -14,6 +14,9 @@ import {
   type OrderEvent,
   type OrderState,
   type RecordedCaseEvent,
+  type Refusal,
+  orderForRetriedDecision,
+  repairOrderForCase,
 } from '@aftersales/domain';
 import { ConcurrencyError, type EventStore } from '@aftersales/event-store';
 import { toNewEvents, type CommandOrigin } from '../events/metadata';
@@ -24,7 +27,7 @@ import { ExecuteCaseCommand, type CaseCommandResult } from './case-commands';
 import { Clock } from './clock';
 import { CommandRefusedError, ConcurrentWriteError, PreconditionFailedError } from './errors';
 import { KeyedLock } from './keyed-lock';
-import { OrderFollowUpService } from './order-follow-up.service';
+import { OrderFollowUpService, decideFollowUps } from './order-follow-up.service';
 
 /** A conflicting concurrent write is retried against fresh state this many times in all. */
 export const MAX_ATTEMPTS = 6;
@@ -32,17 +35,27 @@ export const MAX_ATTEMPTS = 6;
 /** Refusals that answer before If-Match is compared (API.md's order: 403, 404, object-level 403, then 412). */
 const ANSWERS_BEFORE_IF_MATCH = new Set(['RoleNotPermitted', 'NotFound', 'Forbidden']);
 
+/** Waits between attempts after a lost race; injectable so a simulation can order the processes itself. */
+export type RetryPause = (attempt: number) => Promise<void>;
+
+/** Spreads the retries of writers in other processes apart. */
+const jitteredPause: RetryPause = (attempt) => new Promise((resolve) => setTimeout(resolve, Math.random() * 2 ** attempt));
+
 /**
- * One workflow: load the case and its order, decide, reserve on the order
- * stream, append to the case stream, then the order follow-ups. Both appends
- * carry expected revisions; a conflict retries the whole decision against
- * fresh state (never with If-Match: then the caller's view is stale: 412).
+ * One workflow: load the case and its order, decide, hold or reserve on the
+ * order stream, append to the case stream, then bring the order in line with
+ * the case. Both appends carry expected revisions; a conflict decides again
+ * against fresh state (never with If-Match: then the caller's view is stale:
+ * 412). Why no interleaving of processes, and no crash between the two
+ * appends, pays out more than was paid: docs/decisions.md, *Money*.
  */
 @CommandHandler(ExecuteCaseCommand)
 export class ExecuteCaseCommandHandler implements ICommandHandler<ExecuteCaseCommand, CaseCommandResult> {
   private readonly logger = new Logger(ExecuteCaseCommandHandler.name);
+  // Saves lost races between requests of this process; correctness never rests on it.
   private readonly orderLock = new KeyedLock();
   private readonly orderOfCase = new Map<string, string>();
+  pause: RetryPause = jitteredPause;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -52,23 +65,33 @@ export class ExecuteCaseCommandHandler implements ICommandHandler<ExecuteCaseCom
   ) {}
 
   async execute({ caseId, command, origin, ifMatch }: ExecuteCaseCommand): Promise<CaseCommandResult> {
-    let orphanedOn: string | undefined;
-    try {
-      for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
-        const orderId = command.type === 'request' ? command.data.orderId : await this.orderOf(caseId);
-        const outcome = await this.orderLock.run(orderId, () => this.attempt(caseId, command, origin, ifMatch, (orderId) => (orphanedOn = orderId)));
-        if (outcome !== 'conflict') {
-          if (orderId && outcome.appended) this.rememberOrderOf(caseId, orderId);
-          return outcome;
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
+      const orderId = command.type === 'request' ? command.data.orderId : await this.orderOf(caseId);
+      const outcome = await this.orderLock.run(orderId, () => this.attempt(caseId, command, origin, ifMatch));
+      if (outcome !== 'conflict') {
+        if (orderId && outcome.appended) {
+          this.rememberOrderOf(caseId, orderId);
+          await this.reconcile(orderId, caseId, origin);
         }
-        // Spread the retries of writers in other processes apart.
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 ** attempt));
+        return outcome;
       }
-      throw new ConcurrentWriteError(caseStream(caseId), MAX_ATTEMPTS);
-    } finally {
-      // A reservation or hold made for a decision whose case append then lost
-      // a race must not keep the order's money or lines.
-      if (orphanedOn) await this.followUps.releaseOrphans(orphanedOn, caseId, origin).catch((error: Error) => this.logger.error(`orphan release failed for ${caseId}: ${error.message}`));
+      await this.pause(attempt);
+    }
+    // Whatever the lost attempts held or reserved is released by the next decision on the case or the repair pass.
+    throw new ConcurrentWriteError(caseStream(caseId), MAX_ATTEMPTS);
+  }
+
+  /**
+   * The order follow-ups of what was just recorded (release lines, settle a
+   * reservation, release what lost attempts left). Their failure does not
+   * make the command fail: its events are recorded, and the repair pass
+   * applies whatever is missed.
+   */
+  private async reconcile(orderId: string, caseId: string, origin: CommandOrigin): Promise<void> {
+    try {
+      await this.followUps.reconcile(orderId, caseId, origin);
+    } catch (error) {
+      this.logger.warn(`order follow-ups for ${caseId} left to the repair pass: ${(error as Error).message}`);
     }
   }
 
@@ -93,35 +116,44 @@ export class ExecuteCaseCommandHandler implements ICommandHandler<ExecuteCaseCom
     command: ExecuteCaseCommand['command'],
     origin: CommandOrigin,
     ifMatch: number | undefined,
-    orphaned: (orderId: string) => void,
   ): Promise<CaseCommandResult | 'conflict'> {
     const now = this.clock.now();
     const kase = await loadCase(this.store, caseId);
+    if (kase.state.status === 'none' && kase.revision >= 0) throw new CommandRefusedError(abandoned(command.type));
+    if (command.type === 'request' && kase.state.status !== 'none' && kase.state.orderId === command.data.orderId) {
+      // The same request again: its case id comes from the caller's Idempotency-Key, so a
+      // retry after a crash finds what the first attempt recorded instead of opening another.
+      return this.unchanged(kase);
+    }
     const orderId = command.type === 'request' ? command.data.orderId : kase.state.status === 'none' ? undefined : kase.state.orderId;
-    const order: Loaded<OrderState> = orderId ? await loadOrder(this.store, orderId) : { state: initialOrderState, revision: -1, lastPosition: 0 };
-    const merchantId = kase.state.status !== 'none' ? kase.state.merchantId : order.state.status !== 'none' ? order.state.merchantId : undefined;
+    const loadedOrder: Loaded<OrderState> = orderId ? await loadOrder(this.store, orderId) : { state: initialOrderState, revision: -1, lastPosition: 0 };
+    // What earlier attempts on this case left on the order and can no longer be recorded is
+    // released first, in the same append, so it neither blocks lines nor counts as this case's money.
+    const repairs = decideFollowUps(loadedOrder.state, repairOrderForCase(loadedOrder.state, caseId, kase).commands, now);
+    const order = repairs.reduce(evolveOrder, loadedOrder.state);
+    const merchantId = kase.state.status !== 'none' ? kase.state.merchantId : order.status !== 'none' ? order.merchantId : undefined;
     const policy = await this.policies.effectiveFor(merchantId);
 
-    const decision = decideCase(kase.state, command, { now, policy, order: order.state, buyerFlagged: await buyerFlaggedFor(this.store, kase.state, order.state) });
+    const decision = decideCase(kase.state, command, {
+      now,
+      policy,
+      order: orderForRetriedDecision(order, caseId, kase.revision),
+      buyerFlagged: await buyerFlaggedFor(this.store, kase.state, order),
+    });
     if (!decision.ok && ANSWERS_BEFORE_IF_MATCH.has(decision.refusal.type)) throw new CommandRefusedError(decision.refusal);
     if (ifMatch !== undefined && ifMatch !== kase.revision) throw new PreconditionFailedError(ifMatch, kase.revision);
     if (!decision.ok) throw new CommandRefusedError(decision.refusal);
-
-    if (decision.events.length === 0) {
-      return { state: kase.state, revision: kase.revision, position: kase.lastPosition, appended: false };
-    }
+    if (decision.events.length === 0) return this.unchanged(kase);
 
     const stamped: RecordedCaseEvent[] = decision.events.map((e) => ({ ...e, metadata: { occurredAt: now.toISOString() } }));
     const after = foldCase(stamped, kase.state);
     const required = orderCommandsFor(kase.state, decision.events, after);
-    let orderAppended = false;
 
     if (required.before.length > 0 && orderId) {
-      const reserved = this.decideOnOrder(order.state, required.before, now);
-      if (reserved.length > 0) {
+      const held = this.decideOnOrder(order, required.before, now);
+      if (held.length > 0) {
         try {
-          await appendToOrder(this.store, orderId, order, toNewEvents(reserved, origin, now));
-          orderAppended = true;
+          await appendToOrder(this.store, orderId, loadedOrder, toNewEvents([...repairs, ...held], origin, now));
         } catch (error) {
           if (error instanceof ConcurrencyError) return 'conflict';
           throw error;
@@ -133,15 +165,18 @@ export class ExecuteCaseCommandHandler implements ICommandHandler<ExecuteCaseCom
     try {
       appended = await appendToCase(this.store, caseId, kase, caseEventsToAppend(decision.events, origin, now), after);
     } catch (error) {
-      // The order now holds lines or money for a decision the case never recorded.
-      if (orderAppended && orderId) orphaned(orderId);
+      // What the order append held or reserved stays until the case moves on or the repair pass fences it.
       if (!(error instanceof ConcurrencyError)) throw error;
       if (ifMatch !== undefined) throw new PreconditionFailedError(ifMatch, typeof error.actual === 'number' ? error.actual : -1);
       return 'conflict';
     }
-
-    if (orderId && required.after.length > 0) await this.followUps.apply(orderId, required.after, origin);
     return { state: appended.state, revision: appended.revision, position: appended.lastPosition, appended: true };
+  }
+
+  /** An answer built on a read: it goes out only once what was read is on disk. */
+  private async unchanged(kase: Loaded<CaseState>): Promise<CaseCommandResult> {
+    await this.store.durable();
+    return { state: kase.state, revision: kase.revision, position: kase.lastPosition, appended: false };
   }
 
   /** Order events for the `before` commands; a refusal (line held elsewhere, money already reserved) refuses the case command. */
@@ -156,6 +191,13 @@ export class ExecuteCaseCommandHandler implements ICommandHandler<ExecuteCaseCom
     }
     return events;
   }
+}
+
+/** A case stream the repair pass fenced (RequestAbandoned): it opens no case, now or later. */
+function abandoned(action: string): Refusal {
+  return action === 'request'
+    ? { type: 'Conflict', reason: 'request_abandoned', detail: 'this request was abandoned after a failure and recorded nothing; send it again with a new Idempotency-Key' }
+    : { type: 'NotFound', detail: 'unknown case' };
 }
 
 /** Auto-review decides for the platform: its approval and what follows it are the system's acts, not the buyer's. */

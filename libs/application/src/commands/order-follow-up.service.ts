@@ -3,9 +3,10 @@ import {
   decideOrder,
   evolveOrder,
   orderStream,
-  SYSTEM_ACTOR,
+  repairOrderForCase,
   type OrderCommand,
   type OrderEvent,
+  type OrderRepair,
   type OrderState,
 } from '@aftersales/domain';
 import { ConcurrencyError, type EventStore } from '@aftersales/event-store';
@@ -17,11 +18,16 @@ import { ConcurrentWriteError } from './errors';
 
 const MAX_ATTEMPTS = 6;
 
+/** Who the order's repairs are recorded as. */
+export const ORDER_REPAIR_ACTOR = { role: 'system', id: 'order-repair' } as const;
+
 /**
- * Order-stream commands that follow a case decision (release lines, settle a
- * reservation) and the repair of a reservation whose case append lost a race.
- * Every one of them is idempotent in the domain, so running one twice (a retry,
- * or a later repair pass) records nothing the second time.
+ * Brings an order stream in line with one of its cases: releases the lines
+ * of an ended case, settles the reservation of a settled refund, and
+ * releases holds and reservations whose case decision can never be recorded
+ * (the domain's `repairOrderForCase`). Runs after every case append, and
+ * from the repair pass for whatever a crash or a failure left behind; every
+ * step is idempotent, so running it twice records nothing the second time.
  */
 @Injectable()
 export class OrderFollowUpService {
@@ -30,47 +36,40 @@ export class OrderFollowUpService {
     private readonly clock: Clock,
   ) {}
 
-  async apply(orderId: string, commands: readonly OrderCommand[], origin: CommandOrigin): Promise<void> {
+  /** Returns what is still undecided (nothing released for it), for the repair pass. */
+  async reconcile(orderId: string, caseId: string, origin: CommandOrigin): Promise<OrderRepair> {
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
       const now = this.clock.now();
+      // The order first, then the case (see repairOrderForCase).
       const order = await loadOrder(this.store, orderId);
-      const events = this.decide(order.state, commands, now);
-      if (events.length === 0) return;
+      const kase = await loadCase(this.store, caseId);
+      const repair = repairOrderForCase(order.state, caseId, kase);
+      const events = decideFollowUps(order.state, repair.commands, now);
+      if (events.length === 0) return repair;
       try {
         await appendToOrder(this.store, orderId, order, toNewEvents(events, origin, now));
-        return;
+        return { ...repair, commands: [] };
       } catch (error) {
         if (!(error instanceof ConcurrencyError)) throw error;
       }
     }
     throw new ConcurrentWriteError(orderStream(orderId), MAX_ATTEMPTS);
   }
+}
 
-  /** Releases what the order holds or reserves for `caseId` that the case stream does not know about. */
-  async releaseOrphans(orderId: string, caseId: string, origin: CommandOrigin): Promise<void> {
-    const [order, kase] = [await loadOrder(this.store, orderId), await loadCase(this.store, caseId)];
-    if (order.state.status === 'none') return;
-    const known = new Set(kase.state.status === 'none' ? [] : kase.state.refunds.map((r) => r.refundId));
-    const commands: OrderCommand[] = Object.values(order.state.reservations)
-      .filter((r) => r.caseId === caseId && r.status === 'reserved' && !known.has(r.refundId))
-      .map((r) => ({ type: 'release-refund-reservation', actor: SYSTEM_ACTOR, data: { refundId: r.refundId } }));
-    if (kase.state.status === 'none' && order.state.holds[caseId]?.active) {
-      commands.push({ type: 'release-lines', actor: SYSTEM_ACTOR, data: { caseId, givenBack: [] } });
-    }
-    if (commands.length > 0) await this.apply(orderId, commands, { ...origin, actor: { role: 'system', id: 'order-repair' } });
+/**
+ * Order events for follow-up commands. They are consequences of recorded
+ * facts; a refusal means the order already reflects one (released,
+ * settled), so it is skipped.
+ */
+export function decideFollowUps(state: OrderState, commands: readonly OrderCommand[], now: Date): OrderEvent[] {
+  const events: OrderEvent[] = [];
+  let current = state;
+  for (const command of commands) {
+    const decision = decideOrder(current, command, { now });
+    if (!decision.ok) continue;
+    for (const event of decision.events) current = evolveOrder(current, event);
+    events.push(...decision.events);
   }
-
-  private decide(state: OrderState, commands: readonly OrderCommand[], now: Date): OrderEvent[] {
-    const events: OrderEvent[] = [];
-    let current = state;
-    for (const command of commands) {
-      const decision = decideOrder(current, command, { now });
-      // Follow-ups are consequences of recorded facts; a refusal here means
-      // the order already reflects them (released, settled), so skip it.
-      if (!decision.ok) continue;
-      for (const event of decision.events) current = evolveOrder(current, event);
-      events.push(...decision.events);
-    }
-    return events;
-  }
+  return events;
 }

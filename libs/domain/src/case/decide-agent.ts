@@ -2,7 +2,7 @@ import { broken, type Decision } from '../refusal';
 import type { Assign, Claim, Compensate, Note, Release, Transfer } from './commands';
 import type { CaseContext } from './context';
 import type { CaseEvent } from './events';
-import { Outcome, compact, nextRefundId } from './outcome';
+import { Outcome, compact } from './outcome';
 import type { AfterSalesCase } from './state';
 
 // Agent work (客服): holds on cases and goodwill payouts. Holds and the
@@ -40,10 +40,10 @@ export const compensate: Handler<Compensate> = (c, { data }, ctx) => {
     return broken('compensation_cap_exceeded', `payouts ${c.payouts} + ${data.amount} exceed the cap of ${cap}`);
   }
   // Not reserved on the order: payouts count against the case's cap, not the goods' price.
-  const refundId = nextRefundId(c);
-  const outcome = new Outcome(c, ctx).add({
+  const outcome = new Outcome(c, ctx);
+  outcome.add({
     type: 'CompensationGranted',
-    data: compact({ refundId, amount: data.amount, form: data.form, note: data.note }),
+    data: compact({ refundId: outcome.refundId, amount: data.amount, form: data.form, note: data.note }),
   });
   outcome.issueRefund(data.amount, 'compensation');
   return outcome.decision();

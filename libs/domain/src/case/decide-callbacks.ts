@@ -14,7 +14,7 @@ import type {
 import type { CaseContext } from './context';
 import type { CaseEvent } from './events';
 import { claimShippingInsurance, receivePassed } from './decide-flow';
-import { Outcome, compact, nextRefundId } from './outcome';
+import { Outcome, compact } from './outcome';
 import type { AfterSalesCase } from './state';
 import { rowStartsFrom, rowsFor } from './transitions';
 
@@ -128,7 +128,7 @@ function grantExpressRefund(outcome: Outcome): void {
   if (order.buyerTrustScore < policy.expressRefundMinTrust) return;
   const amount = outcome.refundDue();
   if (amount <= 0 || amount > policy.expressRefundMaxAmount) return;
-  const refundId = nextRefundId(c);
+  const refundId = outcome.refundId;
   outcome.add({ type: 'ExpressRefundGranted', data: { refundId, amount } });
   outcome.issueRefund(amount, 'refund', true);
 }

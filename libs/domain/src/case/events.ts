@@ -98,8 +98,17 @@ export type SatisfactionRated = Event<'SatisfactionRated', { score: number; nps?
 export type CaseCompleted = Event<'CaseCompleted', Empty>;
 export type CaseClosed = Event<'CaseClosed', { reason: ClosedReason }>;
 
+/**
+ * Written by the repair pass on a case stream that was never created, after
+ * the order held lines for it: a fence, so the request that held them can
+ * never append its case later (its expected revision "no stream" now fails)
+ * and the lines can be released. A case id so marked opens no case.
+ */
+export type RequestAbandoned = Event<'RequestAbandoned', { caseId: string; orderId: string }>;
+
 export type CaseEvent =
   | ReturnRequested
+  | RequestAbandoned
   | AutoReviewApproved
   | MerchantAgreed
   | MerchantRejected

@@ -60,6 +60,7 @@ export function evolveCase(state: CaseState, event: RecordedCaseEvent): CaseStat
     const at = recordedAt ?? EPOCH;
     return {
       status: 'pending_merchant',
+      revision: 0,
       caseId: d.caseId,
       orderId: d.orderId,
       buyerId: d.buyerId,
@@ -91,7 +92,7 @@ export function evolveCase(state: CaseState, event: RecordedCaseEvent): CaseStat
   }
   if (state.status === 'none') return state;
   const at = recordedAt ?? state.updatedAt;
-  const c: AfterSalesCase = { ...state, updatedAt: at };
+  const c: AfterSalesCase = { ...state, updatedAt: at, revision: state.revision + 1 };
   switch (event.type) {
     case 'AutoReviewApproved':
       return { ...enter(c, approvedStatus(c.kind), at), agreedAmount: event.data.amount, autoReviewRule: event.data.rule };
@@ -106,6 +107,7 @@ export function evolveCase(state: CaseState, event: RecordedCaseEvent): CaseStat
     case 'OfferDeclined':
       return { ...enter(c, 'rejected', at), offeredAmount: undefined };
     case 'OfferLapsed':
+    case 'RequestAbandoned':
     case 'CaseWithdrawn':
     case 'CaseNoteAdded':
     case 'CompensationGranted':

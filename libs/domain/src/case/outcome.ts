@@ -33,12 +33,20 @@ export function compact<T extends object>(data: T): T {
 export class Outcome {
   readonly events: CaseEvent[] = [];
   private readonly startStatus: CaseStatus | 'none';
+  /** The case stream revision this decision is made at (-1: no case yet). */
+  private readonly startRevision: number;
 
   constructor(
     private state: CaseState,
     readonly ctx: CaseContext,
   ) {
     this.startStatus = state.status;
+    this.startRevision = state.status === 'none' ? -1 : state.revision;
+  }
+
+  /** The id of the one refund this decision may issue (see `refundIdAt`). */
+  get refundId(): string {
+    return refundIdAt(this.case.caseId, this.startRevision);
   }
 
   get case(): AfterSalesCase {
@@ -58,9 +66,13 @@ export class Outcome {
     return this.add({ type: 'DeadlineSet', data: { name, dueAt: addMs(this.ctx.now, this.ctx.policy[name]) } });
   }
 
-  /** RefundIssued with the next deterministic id, so a retried decision names the same refund. */
+  /**
+   * RefundIssued under this decision's refund id: a decision retried against
+   * the same case revision names the same refund, any later one another.
+   */
   issueRefund(amount: number, purpose: RefundPurpose, express = false): string {
-    const refundId = nextRefundId(this.case);
+    const refundId = this.refundId;
+    if (this.events.some((e) => e.type === 'RefundIssued')) throw new Error('one decision issues at most one refund');
     this.add({ type: 'RefundIssued', data: { refundId, amount, purpose, express } });
     return refundId;
   }
@@ -110,5 +122,11 @@ export class Outcome {
   }
 }
 
-export const nextRefundId = (c: AfterSalesCase): string => `${c.caseId}-r${c.refunds.length + 1}`;
+/**
+ * Refund ids are `<caseId>-r<n>`, n the case stream revision of the
+ * decision's first event. Only one append can ever take a revision, so an id
+ * names one refund for ever, of one purpose and amount, even when a decision
+ * that reserved it lost its race or crashed (docs/decisions.md, *Money*).
+ */
+export const refundIdAt = (caseId: string, caseRevision: number): string => `${caseId}-r${caseRevision + 1}`;
 export const insuranceClaimId = (caseId: string): string => `${caseId}-ins`;

@@ -56,6 +56,11 @@ export type AgentNeed = 'refund_failed';
 
 export interface AfterSalesCase {
   status: CaseStatus;
+  /**
+   * Revision of the case stream's last event folded (ReturnRequested is 0).
+   * Refund ids are drawn from it: a stream revision is taken once, for ever.
+   */
+  revision: number;
   caseId: string;
   orderId: string;
   buyerId: string;

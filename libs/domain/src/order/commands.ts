@@ -8,9 +8,11 @@ export type RegisterOrder = Command<'register', OrderSnapshot>;
 export type MarkShipped = Command<'mark-shipped', { carrier: string; trackingNumber: string; shippedAt: string }>;
 export type MarkDelivered = Command<'mark-delivered', { deliveredAt: string }>;
 // Asked for by case decisions (system), see orderCommandsFor.
-export type HoldLines = Command<'hold-lines', { caseId: string; lines: LineQuantity[] }>;
+// `caseRevision`: the case stream revision the case decision was made at (-1: no case yet);
+// the case append that follows expects exactly it (docs/decisions.md, *Money*).
+export type HoldLines = Command<'hold-lines', { caseId: string; lines: LineQuantity[]; caseRevision: number }>;
 export type ReleaseLines = Command<'release-lines', { caseId: string; givenBack: LineQuantity[] }>;
-export type ReserveRefund = Command<'reserve-refund', { refundId: string; caseId: string; amount: number }>;
+export type ReserveRefund = Command<'reserve-refund', { refundId: string; caseId: string; amount: number; caseRevision: number }>;
 export type SettleRefundReservation = Command<'settle-refund-reservation', { refundId: string }>;
 export type ReleaseRefundReservation = Command<'release-refund-reservation', { refundId: string }>;
 

@@ -6,14 +6,14 @@ const snapshot = orderSnapshot();
 const registered: OrderEvent = { type: 'OrderRegistered', data: snapshot };
 const shipped: OrderEvent = { type: 'OrderShipped', data: { carrier: 'SF', trackingNumber: 'SF-1', shippedAt: '2025-02-21T10:00:00.000Z' } };
 const delivered: OrderEvent = { type: 'OrderDelivered', data: { deliveredAt: '2025-02-22T10:00:00.000Z' } };
-const held = (caseId: string, lines: { lineId: string; quantity: number }[]): OrderEvent => ({ type: 'OrderLinesHeld', data: { caseId, lines } });
-const reserved = (refundId: string, caseId: string, amount: number, lines: { lineId: string; amount: number }[]): OrderEvent => ({
+const held = (caseId: string, lines: { lineId: string; quantity: number }[]): OrderEvent => ({ type: 'OrderLinesHeld', data: { caseId, lines, caseRevision: -1 } });
+const reserved = (refundId: string, caseId: string, amount: number, lines: { lineId: string; amount: number }[], caseRevision = 3): OrderEvent => ({
   type: 'RefundReserved',
-  data: { refundId, caseId, amount, lines },
+  data: { refundId, caseId, amount, lines, caseRevision },
 });
 
-const hold = (caseId: string, lines: { lineId: string; quantity: number }[]) => orderAct('hold-lines', system, { caseId, lines });
-const reserve = (refundId: string, caseId: string, amount: number) => orderAct('reserve-refund', system, { refundId, caseId, amount });
+const hold = (caseId: string, lines: { lineId: string; quantity: number }[]) => orderAct('hold-lines', system, { caseId, lines, caseRevision: -1 });
+const reserve = (refundId: string, caseId: string, amount: number, caseRevision = 3) => orderAct('reserve-refund', system, { refundId, caseId, amount, caseRevision });
 
 describe('order registration', () => {
   test('registers the snapshot, times in canonical form', () => {
@@ -117,6 +117,21 @@ describe('refund ledger', () => {
     givenOrder(done).when(orderAct('release-refund-reservation', system, { refundId: 'c1-r1' })).thenNothing();
     givenOrder(done).when(orderAct('settle-refund-reservation', system, { refundId: 'nope' })).thenNothing();
     givenOrder(history).when(reserve('c1-r1', 'c1', 1_000)).thenNothing();
+  });
+
+  test('a refund id is taken for ever: released or settled, it is never reserved again', () => {
+    const history = [...base, reserved('c1-r1', 'c1', 1_000, [{ lineId: 'L1', amount: 666 }, { lineId: 'L2', amount: 334 }])];
+    const released = [...history, { type: 'RefundReservationReleased', data: { refundId: 'c1-r1', amount: 1_000 } } as OrderEvent];
+    const settled = [...history, { type: 'RefundReservationSettled', data: { refundId: 'c1-r1', amount: 1_000 } } as OrderEvent];
+    givenOrder(released).when(reserve('c1-r1', 'c1', 1_000)).thenRefused({ type: 'Conflict', reason: 'refund_id_taken' });
+    givenOrder(settled).when(reserve('c1-r1', 'c1', 1_000)).thenRefused({ type: 'Conflict', reason: 'refund_id_taken' });
+  });
+
+  test('only the same decision takes a live reservation over: same case, revision and amount', () => {
+    const history = [...base, reserved('c1-r1', 'c1', 1_000, [{ lineId: 'L1', amount: 666 }, { lineId: 'L2', amount: 334 }])];
+    givenOrder(history).when(reserve('c1-r1', 'c1', 1_000)).thenNothing();
+    givenOrder(history).when(reserve('c1-r1', 'c1', 999)).thenRefused({ type: 'Conflict', reason: 'refund_id_taken' });
+    givenOrder(history).when(reserve('c1-r1', 'c1', 1_000, 4)).thenRefused({ type: 'Conflict', reason: 'refund_id_taken' });
   });
 
   test('over-reserving is refused: beyond the lines\' refundable, or for a case without lines', () => {

@@ -137,8 +137,9 @@ function markDelivered(state: RegisteredOrder, data: { deliveredAt: string }): D
   return accept([{ type: 'OrderDelivered', data: { deliveredAt } }]);
 }
 
-function holdLines(state: RegisteredOrder, data: { caseId: string; lines: LineQuantity[] }): Decision<OrderEvent> {
-  const { caseId, lines } = data;
+function holdLines(state: RegisteredOrder, data: { caseId: string; lines: LineQuantity[]; caseRevision: number }): Decision<OrderEvent> {
+  const { caseId, lines, caseRevision } = data;
+  // The same case's request again (a retry after a crash or a lost race): its hold stands.
   if (state.holds[caseId]?.active) return accept([]);
   if (lines.length === 0) return broken('invalid_lines', 'a hold names at least one line');
   if (new Set(lines.map((l) => l.lineId)).size !== lines.length) return broken('duplicate_line', 'line ids must be distinct');
@@ -153,7 +154,7 @@ function holdLines(state: RegisteredOrder, data: { caseId: string; lines: LineQu
       return broken('quantity_above_remaining', `line ${lineId}: ${quantity} asked, ${remainingUnits(line)} left`);
     }
   }
-  return accept([{ type: 'OrderLinesHeld', data: { caseId, lines: lines.map((l) => ({ lineId: l.lineId, quantity: l.quantity })) } }]);
+  return accept([{ type: 'OrderLinesHeld', data: { caseId, lines: lines.map((l) => ({ lineId: l.lineId, quantity: l.quantity })), caseRevision } }]);
 }
 
 function releaseLines(state: RegisteredOrder, data: { caseId: string; givenBack: LineQuantity[] }): Decision<OrderEvent> {
@@ -167,9 +168,17 @@ function releaseLines(state: RegisteredOrder, data: { caseId: string; givenBack:
   return accept([{ type: 'OrderLinesReleased', data: { caseId: data.caseId, givenBack } }]);
 }
 
-function reserveRefund(state: RegisteredOrder, data: { refundId: string; caseId: string; amount: number }): Decision<OrderEvent> {
-  const { refundId, caseId, amount } = data;
-  if (state.reservations[refundId]) return accept([]);
+function reserveRefund(state: RegisteredOrder, data: { refundId: string; caseId: string; amount: number; caseRevision: number }): Decision<OrderEvent> {
+  const { refundId, caseId, amount, caseRevision } = data;
+  const existing = state.reservations[refundId];
+  if (existing) {
+    // Only the same decision again (same case, revision and amount, still reserved) may take a
+    // reservation over; a released or settled id is never reused (docs/decisions.md, *Money*).
+    const same = existing.status === 'reserved' && existing.caseId === caseId && existing.amount === amount && existing.caseRevision === caseRevision;
+    return same
+      ? accept([])
+      : refuse({ type: 'Conflict', reason: 'refund_id_taken', detail: `refund ${refundId} is already reserved for another decision (${existing.status})` });
+  }
   if (!Number.isSafeInteger(amount) || amount < 1) return broken('amount_must_be_positive', 'a refund is at least 1 minor unit');
   const hold = state.holds[caseId];
   if (!hold) return broken('case_holds_no_lines', `case ${caseId} holds no lines on this order`);
@@ -180,5 +189,5 @@ function reserveRefund(state: RegisteredOrder, data: { refundId: string; caseId:
     return broken('amount_above_refundable', `asked ${amount}; lines allow ${linesRefundable}, the order ${refundable}`);
   }
   const lines = splitProRata(amount, parts).map((s) => ({ lineId: s.key, amount: s.amount }));
-  return accept([{ type: 'RefundReserved', data: { refundId, caseId, amount, lines } }]);
+  return accept([{ type: 'RefundReserved', data: { refundId, caseId, amount, lines, caseRevision } }]);
 }

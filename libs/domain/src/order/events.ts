@@ -46,11 +46,16 @@ export interface LineAmount {
 export type OrderRegistered = { type: 'OrderRegistered'; data: OrderSnapshot };
 export type OrderShipped = { type: 'OrderShipped'; data: { carrier: string; trackingNumber: string; shippedAt: string } };
 export type OrderDelivered = { type: 'OrderDelivered'; data: { deliveredAt: string } };
-export type OrderLinesHeld = { type: 'OrderLinesHeld'; data: { caseId: string; lines: LineQuantity[] } };
+/**
+ * `caseRevision` (absent on events written before it existed): the case
+ * stream revision the decision that holds or reserves was made at, so the
+ * repair pass can tell an append still possible from one that never can be.
+ */
+export type OrderLinesHeld = { type: 'OrderLinesHeld'; data: { caseId: string; lines: LineQuantity[]; caseRevision?: number } };
 export type OrderLinesReleased = { type: 'OrderLinesReleased'; data: { caseId: string; givenBack: LineQuantity[] } };
 export type RefundReserved = {
   type: 'RefundReserved';
-  data: { refundId: string; caseId: string; amount: number; lines: LineAmount[] };
+  data: { refundId: string; caseId: string; amount: number; lines: LineAmount[]; caseRevision?: number };
 };
 export type RefundReservationSettled = { type: 'RefundReservationSettled'; data: { refundId: string; amount: number } };
 export type RefundReservationReleased = { type: 'RefundReservationReleased'; data: { refundId: string; amount: number } };

@@ -19,6 +19,10 @@ export interface OrderLine extends OrderLineSnapshot {
 export interface CaseHold {
   lines: LineQuantity[];
   active: boolean;
+  /** The case revision the hold was decided at (see OrderLinesHeld). */
+  caseRevision?: number;
+  /** When the hold was recorded (the repair pass waits a while before fencing a case never written). */
+  heldAt?: string;
 }
 
 export interface RefundReservation {
@@ -27,6 +31,8 @@ export interface RefundReservation {
   amount: number;
   lines: LineAmount[];
   status: 'reserved' | 'settled' | 'released';
+  /** The case revision the reservation was decided at (see RefundReserved). */
+  caseRevision?: number;
 }
 
 export interface RegisteredOrder {
@@ -60,7 +66,7 @@ export const initialOrderState: OrderState = { status: 'none' };
 
 export const isRegistered = (order: OrderState): order is RegisteredOrder => order.status !== 'none';
 
-export function evolveOrder(state: OrderState, event: OrderEvent): OrderState {
+export function evolveOrder(state: OrderState, event: OrderEvent & { metadata?: { occurredAt?: string } }): OrderState {
   if (event.type === 'OrderRegistered') {
     const s = event.data;
     return {
@@ -95,12 +101,13 @@ export function evolveOrder(state: OrderState, event: OrderEvent): OrderState {
     case 'OrderDelivered':
       return { ...state, status: 'delivered', deliveredAt: event.data.deliveredAt };
     case 'OrderLinesHeld': {
-      const { caseId, lines } = event.data;
+      const { caseId, lines, caseRevision } = event.data;
       const held = new Set(lines.map((l) => l.lineId));
+      const hold: CaseHold = { lines: lines.map((l) => ({ lineId: l.lineId, quantity: l.quantity })), active: true, caseRevision, heldAt: event.metadata?.occurredAt };
       return {
         ...state,
         lines: state.lines.map((l) => (held.has(l.lineId) ? { ...l, heldBy: caseId } : l)),
-        holds: { ...state.holds, [caseId]: { lines: lines.map((l) => ({ ...l })), active: true } },
+        holds: { ...state.holds, [caseId]: hold },
       };
     }
     case 'OrderLinesReleased': {
@@ -116,14 +123,14 @@ export function evolveOrder(state: OrderState, event: OrderEvent): OrderState {
       };
     }
     case 'RefundReserved': {
-      const { refundId, caseId, amount, lines } = event.data;
+      const { refundId, caseId, amount, lines, caseRevision } = event.data;
       const add = new Map(lines.map((l) => [l.lineId, l.amount]));
       return {
         ...state,
         lines: state.lines.map((l) => (add.has(l.lineId) ? { ...l, reserved: l.reserved + (add.get(l.lineId) ?? 0) } : l)),
         reservations: {
           ...state.reservations,
-          [refundId]: { refundId, caseId, amount, lines: lines.map((l) => ({ ...l })), status: 'reserved' },
+          [refundId]: { refundId, caseId, amount, lines: lines.map((l) => ({ ...l })), status: 'reserved', caseRevision },
         },
       };
     }

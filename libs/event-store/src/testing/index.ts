@@ -1,1 +1,2 @@
 export { describeEventStoreContract, type ContractOptions, type EventStoreUnderTest } from './contract';
+export { InMemoryEventStore } from './in-memory-event-store';
