@@ -13,7 +13,7 @@ import { seededRandom } from './support/scheduler';
 // the repair pass running beside them; the money invariants are checked
 // after every step. A failing seed is printed: SIM_SEED=<seed> replays it.
 
-const IN_MEMORY_SEEDS = Number(process.env.SIM_SEEDS ?? 1500);
+const IN_MEMORY_SEEDS = Number(process.env.SIM_SEEDS ?? 2000);
 const SQLITE_SEEDS = Number(process.env.SIM_SQLITE_SEEDS ?? 60);
 const FAULT_RATE = 0.15;
 
@@ -69,8 +69,7 @@ describe('money under races, faults and crashes (deterministic simulation)', () 
 
   it(`holds the invariants for ${IN_MEMORY_SEEDS} seeds on the in-memory model`, async () => {
     const coverage = emptyCoverage();
-    const store = new InMemoryEventStore();
-    for (const seed of seeds(IN_MEMORY_SEEDS, 1)) await simulate(seed, [store], coverage);
+    for (const seed of seeds(IN_MEMORY_SEEDS, 1)) await simulate(seed, [new InMemoryEventStore()], coverage);
     report('in-memory model', coverage);
     // The runs reach the paths that matter: money reserved, paid, given back, and fenced.
     expect(coverage.events.RefundReserved ?? 0).toBeGreaterThan(coverage.runs / 2);
@@ -81,15 +80,21 @@ describe('money under races, faults and crashes (deterministic simulation)', () 
 
   it(`holds the invariants for ${SQLITE_SEEDS} seeds on two SQLite store instances sharing one file`, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'aftersales-sim-'));
-    const path = join(dir, 'events.db');
-    const stores = [new SqliteEventStore({ path }), new SqliteEventStore({ path })];
     const coverage = emptyCoverage();
     try {
-      for (const seed of seeds(SQLITE_SEEDS, 100_001)) await simulate(seed, stores, coverage);
+      for (const seed of seeds(SQLITE_SEEDS, 100_001)) {
+        // A file per seed, so each run's repair pass reads only its own log.
+        const path = join(dir, `events-${seed}.db`);
+        const stores = [new SqliteEventStore({ path }), new SqliteEventStore({ path })];
+        try {
+          await simulate(seed, stores, coverage);
+        } finally {
+          for (const store of stores) await store.close();
+        }
+      }
       report('SQLite, two instances', coverage);
       expect(coverage.events.RefundReserved ?? 0).toBeGreaterThan(0);
     } finally {
-      for (const store of stores) await store.close();
       rmSync(dir, { recursive: true, force: true });
     }
   }, 600_000);
