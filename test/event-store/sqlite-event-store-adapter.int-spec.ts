@@ -227,6 +227,68 @@ describe('SqliteEventStore', () => {
       }
     });
 
+    it('keeps durable() pending until an fsync that started after the call, not one already running, is done', async () => {
+      const store = open();
+      const fsyncs = holdFsync();
+      try {
+        const appending = store.append('order-1', [event()], { expectedRevision: 'no_stream' });
+        await afterTheCommit();
+        expect(fsyncs.held()).toBe(1);
+        // A reader already sees the committed batch: the barrier must cover it.
+        expect(await store.readStream('order-1')).toHaveLength(1);
+        let durable = false;
+        const barrier = store.durable().then(() => (durable = true));
+        await afterTheCommit();
+        expect(durable).toBe(false);
+
+        fsyncs.release();
+        await appending;
+        expect(durable).toBe(false);
+        expect(fsyncs.held()).toBe(1);
+
+        fsyncs.release();
+        await barrier;
+        expect(await store.readAll()).toHaveLength(1);
+      } finally {
+        fsyncs.restore();
+      }
+    });
+
+    it('makes another connection’s commit to the file durable too: durable() fsyncs the log even with nothing of its own', async () => {
+      const store = open();
+      await store.append('order-0', [event()], { expectedRevision: 'no_stream' });
+      appendRowThroughAnotherConnection(path, 'order-1', 0, 'OFF');
+      // Another process's event is visible to stream reads at once.
+      expect(await store.readStream('order-1')).toHaveLength(1);
+      const fsyncs = holdFsync();
+      try {
+        let durable = false;
+        const barrier = store.durable().then(() => (durable = true));
+        await afterTheCommit();
+        expect(fsyncs.held()).toBe(1);
+        expect(durable).toBe(false);
+
+        fsyncs.release();
+        await barrier;
+      } finally {
+        fsyncs.restore();
+      }
+    });
+
+    it('rejects durable() with the durability failure when the fsync fails, and refuses appends from then on', async () => {
+      const store = open();
+      await store.append('order-0', [event()], { expectedRevision: 'no_stream' });
+      const fsyncs = jest.spyOn(fs, 'fsync').mockImplementationOnce((_fd, callback) => callback(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' })));
+      try {
+        await expect(store.durable()).rejects.toBeInstanceOf(EventStoreUnavailableError);
+        await expect(store.durable()).rejects.toThrow(/fsync/);
+        await expect(store.append('order-1', [event()], { expectedRevision: 'no_stream' })).rejects.toThrow(/fsync/);
+        await expect(store.headPosition()).rejects.toBeInstanceOf(EventStoreUnavailableError);
+      } finally {
+        fsyncs.mockRestore();
+      }
+    });
+
     it('lets batches committed during an fsync share the next one', async () => {
       const store = open();
       const fsyncs = jest.spyOn(fs, 'fsync');
@@ -511,9 +573,10 @@ function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
 }
 
 /** Another connection to the file, as another process would have, appending one event row by hand. */
-function appendRowThroughAnotherConnection(path: string, streamName: string, revision: number): void {
+function appendRowThroughAnotherConnection(path: string, streamName: string, revision: number, synchronous = 'FULL'): void {
   const db = new Database(path);
   try {
+    db.pragma(`synchronous = ${synchronous}`);
     db.prepare(
       'INSERT INTO es_events (event_id, stream_name, stream_revision, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ).run(randomUUID(), streamName, revision, 'ThingHappened', '{}', '{}', Date.now());

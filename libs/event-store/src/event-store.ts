@@ -92,6 +92,15 @@ export interface EventStore {
   subscribeToAll(options: SubscribeToAllOptions): EventSubscription;
   /** Position of the last event in the store, 0 when it is empty. */
   headPosition(): Promise<number>;
+  /**
+   * A durability barrier: resolves once everything a reader of this store
+   * could have seen before the call (by any read, including events other
+   * connections or processes appended) is on disk. Rejects with
+   * `EventStoreUnavailableError` when that cannot be made so (the store
+   * failed to sync, or is closed). Use it before acting outside the store
+   * on what a read returned.
+   */
+  durable(): Promise<void>;
   /** Waits for pending appends, ends open subscriptions and releases the store. */
   close(): Promise<void>;
 }

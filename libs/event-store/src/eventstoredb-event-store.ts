@@ -205,6 +205,17 @@ export class EventStoreDbEventStore implements EventStore {
     });
   }
 
+  /**
+   * Nothing to wait for: the server acknowledges an append only once it is
+   * durable (on its disk, or a quorum's) and serves reads and subscriptions
+   * only of acknowledged events, so whatever a reader could have seen is
+   * durable already.
+   */
+  durable(): Promise<void> {
+    if (this.closed) return Promise.reject(new EventStoreUnavailableError('The event store is closed'));
+    return Promise.resolve();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

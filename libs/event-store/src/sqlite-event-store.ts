@@ -1,5 +1,4 @@
 import Database from 'better-sqlite3';
-// `fs.fsync` is looked up at call time, so a test can make the disk fail.
 import fs from 'node:fs';
 import { dirname } from 'node:path';
 import { ConcurrencyError, DuplicateEventIdError, EventStoreUnavailableError } from './errors';
@@ -19,6 +18,7 @@ import { readOptions } from './read-options';
 import { serializeEvents, validateExpectedRevision, validateStreamName, type SerializedEvent } from './validation';
 import { PullSubscription } from './pull-subscription';
 import { WalCheckpointer } from './wal-checkpointer';
+import { WalFileSync } from './wal-file-sync';
 
 export interface SqliteEventStoreOptions {
   /** Database file; its folder is created when missing. Other components may keep their own tables in it. */
@@ -153,13 +153,13 @@ export class SqliteEventStore implements EventStore {
   private flushScheduled = false;
   private closed = false;
   private readonly subscriptions = new Set<PullSubscription>();
-  private readonly walPath: string;
   private readonly checkpointer: WalCheckpointer;
-  private walFd: number | undefined;
+  private readonly walSync: WalFileSync;
+  /** Committed batches whose callers wait for an fsync of the log, oldest first. */
   private awaitingFsync: CommittedBatch[] = [];
-  private fsyncInFlight = false;
+  /** Settles (never rejects) once the last committed batch is answered; batches are answered in order. */
+  private lastBatchAnswered: Promise<void> = Promise.resolve();
   private durabilityFailure: EventStoreUnavailableError | undefined;
-  private readonly onDurable: Array<() => void> = [];
   /** Upper bounds of streams' last revisions: valid while no other connection appends. */
   private readonly knownTails = new Map<string, number>();
   /** The log's head as far as `knownTails` go: every event up to it is accounted for. */
@@ -187,7 +187,7 @@ export class SqliteEventStore implements EventStore {
     this.pollIntervalMs = options.pollIntervalMs ?? 200;
     fs.mkdirSync(dirname(options.path), { recursive: true });
     this.db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
-    this.walPath = `${options.path}-wal`;
+    this.walSync = new WalFileSync(options.path);
     try {
       this.db.pragma('journal_mode = WAL');
       // The fsync that FULL would add to every COMMIT is made off the event loop (see the class comment).
@@ -309,16 +309,30 @@ export class SqliteEventStore implements EventStore {
     return Math.min(this.lastPosition.get() ?? 0, this.durableCap());
   }
 
+  /**
+   * Waits for an fsync of the write-ahead log that starts after this call:
+   * it covers every commit made before it, this store's (including batches
+   * `readStream` already shows) and other connections' to the same file.
+   */
+  durable(): Promise<void> {
+    if (this.closed) return Promise.reject(new EventStoreUnavailableError('The event store is closed'));
+    if (this.durabilityFailure) return Promise.reject(this.durabilityFailure);
+    return this.walSync.sync().catch((error: unknown) => {
+      this.failDurability(error);
+      throw this.durabilityFailure;
+    });
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.queue.length > 0) this.flush();
     // Callers already queued are answered only once their events are on disk.
-    await this.allDurable();
+    await this.lastBatchAnswered;
     await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
     await this.checkpointer.close();
     this.db.close();
-    if (this.walFd !== undefined) fs.closeSync(this.walFd);
+    await this.walSync.close();
   }
 
   /** A copy of the group-commit counters since this instance opened. */
@@ -381,11 +395,6 @@ export class SqliteEventStore implements EventStore {
     this.knownTails.set(streamName, revision);
   }
 
-  private allDurable(): Promise<void> {
-    if (this.awaitingFsync.length === 0 && !this.fsyncInFlight) return Promise.resolve();
-    return new Promise((resolve) => this.onDurable.push(resolve));
-  }
-
   private assertOpen(): void {
     if (this.closed) throw new EventStoreUnavailableError('The event store is closed');
   }
@@ -445,52 +454,39 @@ export class SqliteEventStore implements EventStore {
       // A replayed append's revision may lie anywhere in the stream, not at its end.
       if (!outcome.replayed) this.rememberTail(batch[i].streamName, outcome.nextExpectedRevision);
     }
-    this.awaitingFsync.push({ pending: batch, outcomes, firstPosition });
+    const committed: CommittedBatch = { pending: batch, outcomes, firstPosition };
+    this.awaitingFsync.push(committed);
     this.checkpointer.committed();
-    this.fsyncCommitted();
+    // One fsync runs at a time; batches committed meanwhile share the next one.
+    this.lastBatchAnswered = this.walSync.sync().then(
+      () => this.answerDurable(committed),
+      (error: unknown) => this.failDurability(error),
+    );
   };
 
-  /** Starts an fsync of the WAL covering every batch committed so far, unless one is running (it starts the next). */
-  private fsyncCommitted(): void {
-    if (this.fsyncInFlight || this.awaitingFsync.length === 0) return;
-    const covered = this.awaitingFsync.length;
-    try {
-      // Writable although nothing is written through it: some systems fsync only such descriptors.
-      this.walFd ??= fs.openSync(this.walPath, 'r+');
-    } catch (error) {
-      this.failDurability(error);
-      return;
+  /** The batch is on disk: its callers get their results and subscriptions may read it. */
+  private answerDurable(committed: CommittedBatch): void {
+    const index = this.awaitingFsync.indexOf(committed);
+    if (index === -1) return; // already failed
+    this.awaitingFsync.splice(index, 1);
+    const { pending, outcomes } = committed;
+    let written = false;
+    for (let i = 0; i < pending.length; i++) {
+      const outcome = outcomes[i];
+      if (outcome instanceof Error) {
+        pending[i].reject(outcome);
+      } else {
+        written = true;
+        pending[i].resolve({ nextExpectedRevision: outcome.nextExpectedRevision, position: outcome.position });
+      }
     }
-    this.fsyncInFlight = true;
-    fs.fsync(this.walFd, (error) => {
-      this.fsyncInFlight = false;
-      if (error) {
-        this.failDurability(error);
-        return;
-      }
-      let written = false;
-      for (const { pending, outcomes } of this.awaitingFsync.splice(0, covered)) {
-        for (let i = 0; i < pending.length; i++) {
-          const outcome = outcomes[i];
-          if (outcome instanceof Error) {
-            pending[i].reject(outcome);
-          } else {
-            written = true;
-            pending[i].resolve({ nextExpectedRevision: outcome.nextExpectedRevision, position: outcome.position });
-          }
-        }
-      }
-      if (written) for (const subscription of this.subscriptions) subscription.notify();
-      this.fsyncCommitted();
-      if (!this.fsyncInFlight) for (const resolve of this.onDurable.splice(0)) resolve();
-    });
+    if (written) for (const subscription of this.subscriptions) subscription.notify();
   }
 
   /** The kernel may have dropped what it could not write: nothing after this is trusted to be durable. */
   private failDurability(cause: unknown): void {
-    this.durabilityFailure = new EventStoreUnavailableError('fsync of the SQLite write-ahead log failed; appends are refused until the process restarts', cause);
+    this.durabilityFailure ??= new EventStoreUnavailableError('fsync of the SQLite write-ahead log failed; appends are refused until the process restarts', cause);
     for (const { pending } of this.awaitingFsync.splice(0)) for (const waiting of pending) waiting.reject(this.durabilityFailure);
-    for (const resolve of this.onDurable.splice(0)) resolve();
   }
 
   /**

@@ -46,6 +46,10 @@ export class ObservedEventStore implements EventStore {
     return this.inner.headPosition();
   }
 
+  durable(): Promise<void> {
+    return this.inner.durable();
+  }
+
   close(): Promise<void> {
     return this.inner.close();
   }

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
   ConcurrencyError,
+  EventStoreUnavailableError,
   InvalidEventError,
   InvalidStreamNameError,
   type EventStore,
@@ -345,6 +346,67 @@ export function describeEventStoreContract(
         async () => {
           const result = await store.append(stream('a'), [newEvent()], { expectedRevision: 'no_stream' });
           expect(await store.headPosition()).toBeGreaterThanOrEqual(result.position);
+        },
+        timeoutMs,
+      );
+    });
+
+    describe('durable', () => {
+      it(
+        'resolves on a store with nothing new to make durable',
+        async () => {
+          await expect(withTimeout(store.durable(), timeoutMs / 2, 'durable()')).resolves.toBeUndefined();
+        },
+        timeoutMs,
+      );
+
+      it(
+        'resolves once what a stream read showed is durable, and readAll then shows it too',
+        async () => {
+          const events = [newEvent(), newEvent()];
+          const appending = store.append(stream('a'), events, { expectedRevision: 'no_stream' });
+          // Not awaited: an adapter may show an append to stream reads before acknowledging it.
+          let seen: StoredEvent[] = [];
+          const deadline = Date.now() + timeoutMs / 2;
+          while (seen.length < 2 && Date.now() < deadline) {
+            seen = await store.readStream(stream('a'));
+            if (seen.length < 2) await new Promise((resolve) => setImmediate(resolve));
+          }
+          expect(seen.map((e) => e.id)).toEqual(events.map((e) => e.id));
+
+          await withTimeout(store.durable(), timeoutMs / 2, 'durable()');
+
+          const { events: all } = await readAllMine(store, seen[0].position - 1, mine, 100);
+          expect(all.map((e) => e.id)).toEqual(events.map((e) => e.id));
+          await appending;
+        },
+        timeoutMs,
+      );
+
+      it(
+        'resolves every call made while appends are under way',
+        async () => {
+          const outcomes = await withTimeout(
+            Promise.all([
+              store.append(stream('a'), [newEvent()], { expectedRevision: 'no_stream' }),
+              store.durable(),
+              store.append(stream('b'), [newEvent()], { expectedRevision: 'no_stream' }),
+              store.durable(),
+              store.durable(),
+            ]),
+            timeoutMs / 2,
+            'appends and durable()',
+          );
+          expect([outcomes[1], outcomes[3], outcomes[4]]).toEqual([undefined, undefined, undefined]);
+        },
+        timeoutMs,
+      );
+
+      it(
+        'rejects once the store is closed',
+        async () => {
+          await store.close();
+          await expect(store.durable()).rejects.toBeInstanceOf(EventStoreUnavailableError);
         },
         timeoutMs,
       );
