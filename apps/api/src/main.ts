@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   let app: NestFastifyApplication;
   try {
     // Body parsing is the edge's own (HttpEdgeSetup): JSON only, refusals deferred until after authentication.
-    app = await NestFactory.create<NestFastifyApplication>(ApiModule.register(config), createFastifyAdapter(), {
+    app = await NestFactory.create<NestFastifyApplication>(ApiModule.register(config), createFastifyAdapter(config.http), {
       bufferLogs: true,
       bodyParser: false,
     });

@@ -16,7 +16,7 @@ describe('configuration', () => {
     expect(config.eventStore).toEqual({ kind: 'sqlite', sqlitePath: './data/aftersales.db' });
     expect(config.readStore).toEqual({ kind: 'sqlite', sqlitePath: './data/aftersales.db' });
     expect(config.redisUrl).toBeUndefined();
-    expect(config.http).toEqual({ host: '0.0.0.0', port: 3000 });
+    expect(config.http).toEqual({ host: '0.0.0.0', port: 3000, trustProxy: false });
     expect(config.auth).toMatchObject({ algorithm: 'HS256', secret: DEVELOPMENT_JWT_SECRET, issuer: 'aftersales', audience: 'aftersales-api' });
     expect(config.integrations).toMatchObject({ payments: 'sandbox', logistics: 'sandbox' });
     expect(config.rateLimitPerMinute).toBe(6000);

@@ -16,7 +16,10 @@ const PLACEHOLDER_SECRET = /change[-_ .]?me|replace[-_ .]?me|placeholder|example
 export interface AppConfig {
   production: boolean;
   logLevel: string;
-  http: { host: string; port: number };
+  /** `trustProxy`: which proxies' X-Forwarded-For gives the client IP (Fastify's trustProxy); false: none. */
+  http: { host: string; port: number; trustProxy: TrustProxy };
+  /** Set: /metrics answers only `Authorization: Bearer <metricsToken>`; unset: only callers on this machine. */
+  metricsToken?: string;
   eventStore:
     | { kind: 'sqlite'; sqlitePath: string }
     | { kind: 'eventstoredb'; connectionString: string; sqlitePath: string };
@@ -41,6 +44,9 @@ export interface AppConfig {
   /** The platform policy defaults from POLICY_* (the layer under the platform and merchant policies). */
   policyDefaults: PolicyOverrides;
 }
+
+/** false, a number of proxy hops, or the proxies' addresses and CIDR ranges. */
+export type TrustProxy = false | number | string[];
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -76,6 +82,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const givenSecret = read.optionalString('AUTH_JWT_SECRET');
   const publicKey = read.optionalString('AUTH_JWT_PUBLIC_KEY');
   const jwksUrl = read.url('AUTH_JWKS_URL', ['https', 'http']);
+  // Keys fetched over plain http could be swapped on the way: production takes them over https only.
+  if (production && jwksUrl !== undefined && new URL(jwksUrl).protocol !== 'https:') {
+    read.fail('AUTH_JWKS_URL', 'must use https when NODE_ENV=production', jwksUrl);
+  }
   let secret: string | undefined;
   if (algorithm === 'HS256') {
     if (givenSecret === undefined && production) {
@@ -101,6 +111,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     read.fail('INTEGRATION_WEBHOOK_SECRET', 'must be at least 16 characters');
   }
 
+  const metricsToken = read.optionalString('METRICS_TOKEN');
+  if (metricsToken !== undefined && metricsToken.length < 16) read.fail('METRICS_TOKEN', 'must be at least 16 characters');
+  else if (metricsToken !== undefined && production && PLACEHOLDER_SECRET.test(metricsToken)) {
+    read.fail('METRICS_TOKEN', 'looks like a placeholder ("change-me", "example", ...); set a token of your own when NODE_ENV=production');
+  }
+  const trustProxy = readTrustProxy(read);
+
   const policyVariables = new Set(POLICY_NAMES.map(policyEnvVariable));
   for (const name of Object.keys(env)) {
     // A misspelt policy variable would otherwise be ignored without a word.
@@ -112,7 +129,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const config: AppConfig = {
     production,
     logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
-    http: { host, port },
+    http: { host, port, trustProxy },
+    metricsToken,
     eventStore:
       eventStoreKind === 'eventstoredb'
         ? { kind: 'eventstoredb', connectionString: connectionString ?? '', sqlitePath }
@@ -169,4 +187,25 @@ export const CONFIG_VARIABLES = [
   'LOGISTICS',
   'SANDBOX_PAYMENT_SETTLE_MS',
   'RATE_LIMIT_PER_MINUTE',
+  'METRICS_TOKEN',
+  'TRUST_PROXY',
 ] as const;
+
+const IPV4_RANGE = /^(?:\d{1,3}\.){3}\d{1,3}(?:\/\d{1,2})?$/;
+const IPV6_RANGE = /^[0-9a-fA-F:.]*:[0-9a-fA-F:.]*(?:\/\d{1,3})?$/;
+
+/**
+ * TRUST_PROXY: unset or `false` trusts no proxy (the socket's address is the
+ * client); a number trusts that many hops; otherwise a comma-separated list
+ * of the load balancers' addresses or CIDR ranges. `true` (trust anyone's
+ * X-Forwarded-For) is refused: any client could then pick its rate-limit bucket.
+ */
+function readTrustProxy(read: EnvReader): TrustProxy {
+  const value = read.raw('TRUST_PROXY');
+  if (value === undefined || value === 'false') return false;
+  if (/^\d+$/.test(value) && Number(value) >= 1 && Number(value) <= 10) return Number(value);
+  const entries = value.split(',').map((entry) => entry.trim());
+  if (entries.every((entry) => IPV4_RANGE.test(entry) || IPV6_RANGE.test(entry))) return entries;
+  read.fail('TRUST_PROXY', 'must be false, a hop count from 1 to 10, or a comma-separated list of proxy addresses or CIDR ranges (e.g. 10.0.0.0/8)', value);
+  return false;
+}

@@ -172,7 +172,7 @@ export async function createEdgeApp(config: AppConfig, options: { rootLogger?: L
   const builder = Test.createTestingModule({ imports: [ApiModule.register(config)], controllers: [EchoController], providers: [SignedCallbackCheck] });
   if (options.rootLogger) builder.overrideProvider(ROOT_LOGGER).useValue(options.rootLogger);
   const moduleRef = await builder.compile();
-  const app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter(), { bodyParser: false, bufferLogs: true });
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter(config.http), { bodyParser: false, bufferLogs: true });
   app.useLogger(app.get(JsonLogger));
   setupOpenApi(app, { ui: false });
   await app.init();

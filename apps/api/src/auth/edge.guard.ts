@@ -3,11 +3,11 @@ import { ModuleRef } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { requestContext } from '../http/request-context';
 import { IdempotencyGate } from '../idempotency/idempotency-gate';
-import { problems, type ProblemException } from '../problem/problem';
+import { ProblemException, problems } from '../problem/problem';
 import { CallerRateLimiter } from '../rate-limit/caller-rate-limiter';
 import { EdgeRoutes } from './edge-routes';
 import type { RouteCheck } from './route-check';
-import { TokenRejectedError, TokenVerifier } from './token-verifier';
+import { TokenRejectedError, TokenVerificationUnavailableError, TokenVerifier } from './token-verifier';
 
 // The scheme is case-insensitive (RFC 9110); the token is three base64url segments.
 const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/i;
@@ -53,8 +53,13 @@ export class EdgeGuard implements CanActivate {
         try {
           state.caller = await this.verifier.verify(match[1]);
         } catch (error) {
-          if (!(error instanceof TokenRejectedError)) throw error;
-          authenticationFailure = problems.unauthorized(error.message);
+          if (error instanceof TokenVerificationUnavailableError) {
+            authenticationFailure = new ProblemException(503, 'Service Unavailable', error.message, {}, { headers: { 'Retry-After': '5' } });
+          } else if (error instanceof TokenRejectedError) {
+            authenticationFailure = problems.unauthorized(error.message);
+          } else {
+            throw error;
+          }
         }
       }
     }

@@ -3,7 +3,7 @@ import { SignJWT, exportJWK, generateKeyPair, type KeyLike } from 'jose';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '@aftersales/config';
-import { TokenRejectedError, TokenVerifier } from './token-verifier';
+import { TokenRejectedError, TokenVerificationUnavailableError, TokenVerifier } from './token-verifier';
 
 describe('TokenVerifier with a JWKS URL', () => {
   let server: Server;
@@ -42,5 +42,47 @@ describe('TokenVerifier with a JWKS URL', () => {
     const stranger = await generateKeyPair('ES256');
     await expect(verifier.verify(await sign(stranger.privateKey, 'key-2'))).rejects.toBeInstanceOf(TokenRejectedError);
     await expect(verifier.verify(await sign(stranger.privateKey))).rejects.toThrow(/signature/);
+  });
+});
+
+describe('TokenVerifier with a JWKS that cannot be fetched', () => {
+  const token = async () => {
+    const { privateKey } = await generateKeyPair('ES256');
+    return new SignJWT({ role: 'buyer' })
+      .setProtectedHeader({ alg: 'ES256', kid: 'key-1' })
+      .setSubject('u1')
+      .setIssuer('aftersales')
+      .setAudience('aftersales-api')
+      .setExpirationTime('5m')
+      .sign(privateKey);
+  };
+
+  async function verifierFor(url: string): Promise<TokenVerifier> {
+    const verifier = new TokenVerifier(loadConfig({ AUTH_JWT_ALGORITHM: 'ES256', AUTH_JWKS_URL: url }));
+    await verifier.onModuleInit();
+    return verifier;
+  }
+
+  it('reports an unreachable JWKS as unavailable, not as a refused token', async () => {
+    // A port that was just free: nothing listens there.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const verifier = await verifierFor(`http://127.0.0.1:${port}/jwks.json`);
+    await expect(verifier.verify(await token())).rejects.toBeInstanceOf(TokenVerificationUnavailableError);
+  });
+
+  it('reports a JWKS answering 500 or not JSON as unavailable', async () => {
+    for (const [status, body] of [[500, 'down'], [200, 'not json']] as const) {
+      const server = createServer((_request, response) => response.writeHead(status).end(body));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        const verifier = await verifierFor(`http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`);
+        await expect(verifier.verify(await token())).rejects.toBeInstanceOf(TokenVerificationUnavailableError);
+      } finally {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    }
   });
 });

@@ -9,6 +9,11 @@ export class TokenRejectedError extends Error {
   override readonly name = 'TokenRejectedError';
 }
 
+/** The token could not be checked because the JWKS cannot be fetched now: the service's fault, not the caller's (503). */
+export class TokenVerificationUnavailableError extends Error {
+  override readonly name = 'TokenVerificationUnavailableError';
+}
+
 /** Seconds of clock difference tolerated between the issuer and this service. */
 const CLOCK_TOLERANCE_SECONDS = 5;
 
@@ -50,6 +55,10 @@ export class TokenVerifier implements OnModuleInit {
         typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options);
       claims = verified.payload as Record<string, unknown>;
     } catch (error) {
+      if (this.keySourceFailed(error)) {
+        this.logger.warn(`The JWKS cannot be fetched: ${(error as Error)?.message ?? String(error)}`);
+        throw new TokenVerificationUnavailableError('The token issuer\'s keys cannot be fetched right now; retry shortly.');
+      }
       throw new TokenRejectedError(this.reason(error));
     }
     const caller = callerFromClaims(claims);
@@ -79,6 +88,16 @@ export class TokenVerifier implements OnModuleInit {
     }
     if (jwksUrl) return createRemoteJWKSet(new URL(jwksUrl));
     throw new Error(`AUTH_JWT_PUBLIC_KEY or AUTH_JWKS_URL is required for ${algorithm}`);
+  }
+
+  /** A JWKS that times out, cannot be reached, or answers other than a key set: no verdict on the token. */
+  private keySourceFailed(error: unknown): boolean {
+    if (!this.config.auth.jwksUrl || this.config.auth.publicKey) return false;
+    if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) return true;
+    // jose's own fetch reports a non-200 answer or a body that is not JSON with a generic error.
+    if (error instanceof errors.JOSEError) return error.code === 'ERR_JOSE_GENERIC' && /JSON Web Key Set/.test(error.message);
+    // Anything else thrown while fetching (ECONNREFUSED, DNS) is the network, not the token.
+    return true;
   }
 
   private reason(error: unknown): string {

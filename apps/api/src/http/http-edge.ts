@@ -3,6 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
+import type { AppConfig } from '@aftersales/config';
 import { ProblemException } from '../problem/problem';
 import { CORRELATION_HEADER, correlationIdOf } from './correlation';
 import { parseJsonBody } from './json-body';
@@ -13,16 +14,25 @@ export const BODY_LIMIT_BYTES = 1_048_576;
 /**
  * The Fastify adapter the service runs on. Prototype poisoning is an error in
  * any parser Fastify itself would use; the request id is the correlation id,
- * so Fastify's own `request.id` agrees with the logs.
+ * so Fastify's own `request.id` agrees with the logs. `trustProxy`
+ * (TRUST_PROXY) says whose X-Forwarded-For names the client, so `request.ip`
+ * (the rate limit of callers without a token) is the client behind a load balancer.
  */
-export function createFastifyAdapter(): FastifyAdapter {
+export function createFastifyAdapter(http: Pick<AppConfig['http'], 'trustProxy'> = { trustProxy: false }): FastifyAdapter {
   return new FastifyAdapter({
+    trustProxy: typeof http.trustProxy === 'number' ? trustHops(http.trustProxy) : http.trustProxy,
     bodyLimit: BODY_LIMIT_BYTES,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     genReqId: (raw: IncomingMessage) => correlationIdOf(raw),
   });
 }
+
+/** Trusts the `hops` proxies nearest to the service, as Fastify's numeric trustProxy does. */
+const trustHops =
+  (hops: number) =>
+  (_address: string, hop: number): boolean =>
+    hop < hops;
 
 /**
  * Body parsing and correlation on the Fastify instance, installed as the

@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { APPEND_OBSERVER } from '@aftersales/application';
+import { MetricsAccessCheck } from './metrics-access';
 import { MetricsController } from './metrics.controller';
 import { MetricsService } from './metrics.service';
 
@@ -7,7 +8,7 @@ import { MetricsService } from './metrics.service';
 @Global()
 @Module({
   controllers: [MetricsController],
-  providers: [MetricsService, { provide: APPEND_OBSERVER, useExisting: MetricsService }],
+  providers: [MetricsService, MetricsAccessCheck, { provide: APPEND_OBSERVER, useExisting: MetricsService }],
   exports: [MetricsService, APPEND_OBSERVER],
 })
 export class MetricsModule {}

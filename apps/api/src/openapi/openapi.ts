@@ -8,6 +8,7 @@ const PROBLEM_RESPONSES: Record<string, string> = {
   '401': 'No, malformed, expired or wrongly signed token, wrong iss or aud, or a required claim missing',
   '403': 'The caller may not use this route or act on this object',
   '429': 'Above RATE_LIMIT_PER_MINUTE for this caller; see Retry-After',
+  '503': 'A dependency cannot be reached now (the event store, or the JWKS that verifies tokens); see Retry-After',
 };
 const METHODS_WITH_KEYS = new Set(['post', 'put', 'patch']);
 
@@ -42,7 +43,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       delete operation[OPENAPI_PUBLIC_EXTENSION];
       operation.security = isPublic ? [] : [{ [BEARER]: [] }];
       for (const [status, description] of Object.entries(PROBLEM_RESPONSES)) {
-        if (isPublic && (status === '401' || status === '403')) continue;
+        if (isPublic && (status === '401' || status === '403' || status === '503')) continue;
         responses[status] ??= problemResponse(description, status === '400' ? 'ValidationProblem' : 'Problem');
       }
       if (METHODS_WITH_KEYS.has(method)) {
