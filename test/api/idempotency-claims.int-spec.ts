@@ -1,4 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import fs from 'node:fs';
 import { request as httpRequest, type ClientRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
@@ -68,6 +69,37 @@ describe('Idempotency-Key claims', () => {
     expect(retry.status).toBe(200);
     expect(retry.headers['idempotent-replayed']).toBeUndefined();
     expect(handlerRuns.unsent).toBe(before + 2);
+  });
+
+  it('sends the answer only once its record is on disk', async () => {
+    // Every fsync is held until the test lets it run; the claim alone must not need one.
+    const held: Array<() => void> = [];
+    const realFsync = fs.fsync;
+    const fsyncs = jest.spyOn(fs, 'fsync').mockImplementation(((fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => {
+      held.push(() => realFsync(fd, callback));
+    }) as typeof fs.fsync);
+    try {
+      const before = handlerRuns.echo;
+      let answered = false;
+      const answer = post('/v1/echo', 'key-durable', { text: 'durable' }).then((response) => {
+        answered = true;
+        return response;
+      });
+      await until(() => held.length > 0);
+      expect(handlerRuns.echo).toBe(before + 1);
+      // A request sent after the record was committed comes back: had the answer not waited, it would be here by now.
+      expect((await request(app.getHttpServer()).get('/v1/whoami').set('Authorization', `Bearer ${buyer}`)).status).toBe(200);
+      expect(answered).toBe(false);
+
+      fsyncs.mockRestore();
+      for (const release of held.splice(0)) release();
+      const response = await answer;
+      expect(response.status).toBe(200);
+      expect(response.body).toMatchObject({ text: 'durable' });
+    } finally {
+      fsyncs.mockRestore();
+      for (const release of held.splice(0)) release();
+    }
   });
 
   it('replays a response byte for byte, with its content type', async () => {

@@ -1,5 +1,5 @@
 import type { IdempotencyScope, RecordedResponse } from './idempotency-store';
-import { SqliteIdempotencyStore } from './sqlite-idempotency-store';
+import { SqliteIdempotencyStore, type WalSync } from './sqlite-idempotency-store';
 
 const HOUR = 60 * 60 * 1000;
 const scope: IdempotencyScope = { principal: 'buyer:u1', method: 'POST', path: '/v1/cases', key: 'k-1' };
@@ -82,5 +82,91 @@ describe('SqliteIdempotencyStore', () => {
     now += 12 * HOUR;
     await expect(store.purgeExpired()).resolves.toBe(3);
     await expect(store.begin({ ...scope, key: 'd' }, 'h')).resolves.toMatchObject({ outcome: 'replay' });
+  });
+
+  it('claims the same key twice in one turn of the event loop: the first starts, the second waits', async () => {
+    const [a, b] = await Promise.all([store.begin(scope, 'hash-a'), store.begin(scope, 'hash-a')]);
+    expect([a.outcome, b.outcome]).toEqual(['started', 'in_progress']);
+  });
+});
+
+/** A write-ahead log whose fsyncs finish when the test says. */
+class HeldWalSync implements WalSync {
+  readonly waiting: Array<() => void> = [];
+  closed = false;
+
+  sync(): Promise<void> {
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  finishAll(): void {
+    for (const resolve of this.waiting.splice(0)) resolve();
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+}
+
+describe('SqliteIdempotencyStore durability', () => {
+  let wal: HeldWalSync;
+  let store: SqliteIdempotencyStore;
+
+  beforeEach(() => {
+    wal = new HeldWalSync();
+    store = new SqliteIdempotencyStore({ path: ':memory:', walSync: wal });
+  });
+
+  afterEach(async () => {
+    wal.finishAll();
+    await store.close();
+  });
+
+  /** Whether a promise has settled by the time everything already queued has run. */
+  async function settled(promise: Promise<unknown>): Promise<boolean> {
+    let done = false;
+    promise.then(() => (done = true), () => (done = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    return done;
+  }
+
+  it('claims without waiting for the disk', async () => {
+    await expect(store.begin(scope, 'h')).resolves.toMatchObject({ outcome: 'started' });
+    expect(wal.waiting).toHaveLength(0);
+  });
+
+  it('records a response only once an fsync asked for after its commit has finished', async () => {
+    const claim = await store.begin(scope, 'h');
+    if (claim.outcome !== 'started') throw new Error(claim.outcome);
+    const completing = store.complete(scope, claim.claimId, created);
+    expect(await settled(completing)).toBe(false);
+    expect(wal.waiting).toHaveLength(1);
+    wal.finishAll();
+    await completing;
+  });
+
+  it('replays a record only once it is on disk', async () => {
+    const claim = await store.begin(scope, 'h');
+    if (claim.outcome !== 'started') throw new Error(claim.outcome);
+    const completing = store.complete(scope, claim.claimId, created);
+    expect(await settled(completing)).toBe(false);
+    const replaying = store.begin(scope, 'h');
+    expect(await settled(replaying)).toBe(false);
+    wal.finishAll();
+    await expect(replaying).resolves.toEqual({ outcome: 'replay', response: created });
+  });
+
+  it('closes after the fsyncs it waits for, and then the write-ahead log', async () => {
+    const claim = await store.begin(scope, 'h');
+    if (claim.outcome !== 'started') throw new Error(claim.outcome);
+    const completing = store.complete(scope, claim.claimId, created);
+    const closing = store.close();
+    expect(await settled(closing)).toBe(false);
+    expect(wal.closed).toBe(false);
+    wal.finishAll();
+    await Promise.all([completing, closing]);
+    expect(wal.closed).toBe(true);
+    await expect(store.begin(scope, 'h')).rejects.toThrow(/closed/);
   });
 });

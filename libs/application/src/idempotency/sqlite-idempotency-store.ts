@@ -1,6 +1,8 @@
 import Database from 'better-sqlite3';
+import { WalFileSync } from '@aftersales/event-store';
 import { openSqliteFile } from '../infrastructure/sqlite-file';
 import { randomUUID } from 'node:crypto';
+import { TickTransaction } from './tick-transaction';
 import {
   IDEMPOTENCY_LEASE_MS,
   IDEMPOTENCY_RETENTION_MS,
@@ -20,6 +22,18 @@ export interface SqliteIdempotencyStoreOptions {
   /** At most one sweep of expired records per this interval, done lazily on `begin`. */
   purgeIntervalMs?: number;
   busyTimeoutMs?: number;
+  /**
+   * Makes what this connection committed durable: an fsync of the file's
+   * write-ahead log that starts after the call. Defaults to one on `path`;
+   * none for `:memory:`.
+   */
+  walSync?: WalSync;
+}
+
+/** An fsync of the write-ahead log, off the event loop, shared by whoever asks while it runs. */
+export interface WalSync {
+  sync(): Promise<void>;
+  close(): Promise<void> | void;
 }
 
 interface RecordRow {
@@ -36,9 +50,19 @@ const PURGE_BATCH = 1000;
 
 /**
  * Idempotency records in SQLite, in their own table of the service's file:
- * durable across restarts and the loss of Redis. `begin` runs in an
- * IMMEDIATE transaction, so two processes on the same file cannot both
- * claim a key.
+ * durable across restarts and the loss of Redis. Claims and records run in
+ * IMMEDIATE transactions, so two processes on the same file cannot both
+ * claim a key; everything asked for in one turn of the event loop shares one
+ * transaction.
+ *
+ * Durability: commits use `synchronous=NORMAL` (no fsync on the event loop).
+ * A claim need not survive a crash: losing it only lets a retry run the
+ * request again, which converges (commands decide on the stored state; a
+ * keyed POST /v1/cases names the same case). A completed record must: it is
+ * what answers the retry, so `complete` resolves, and the response leaves,
+ * only after an fsync of the write-ahead log that began after its COMMIT.
+ * A replay waits for the same, so it never answers from a record a crash
+ * could still take back.
  */
 export class SqliteIdempotencyStore implements IdempotencyStore {
   private readonly db: Database.Database;
@@ -47,6 +71,11 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
   private readonly now: () => number;
   private readonly purgeIntervalMs: number;
   private lastPurge = 0;
+  private readonly walSync: WalSync | undefined;
+  private readonly writes: TickTransaction;
+  /** Calls not yet settled (their fsync included), so `close` lets them finish. */
+  private readonly running = new Set<Promise<unknown>>();
+  private closing: Promise<void> | undefined;
 
   private readonly select: Database.Statement<[string, string, string, string], RecordRow>;
   private readonly remove: Database.Statement<[string, string, string, string]>;
@@ -61,8 +90,8 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
     this.leaseMs = options.leaseMs ?? IDEMPOTENCY_LEASE_MS;
     this.now = options.now ?? Date.now;
     this.purgeIntervalMs = options.purgeIntervalMs ?? 60_000;
-    // A recorded response is what stops a retried command acting twice: keep it through a crash.
-    this.db = openSqliteFile({ path: options.path, busyTimeoutMs: options.busyTimeoutMs, synchronous: 'FULL', schema: `
+    // NORMAL: the records that must survive a crash are made durable by `walSync` (see the class comment).
+    this.db = openSqliteFile({ path: options.path, busyTimeoutMs: options.busyTimeoutMs, synchronous: 'NORMAL', schema: `
         CREATE TABLE IF NOT EXISTS idempotency_records (
           principal       TEXT    NOT NULL,
           method          TEXT    NOT NULL,
@@ -118,22 +147,22 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
       this.insert.run(...id, requestHash, claimId, now, now + this.leaseMs);
       return { outcome: 'started', claimId };
     };
-    this.claim = this.db.transaction(claim).immediate;
+    this.claim = claim;
+    // Everything asked for in one turn of the event loop commits together.
+    this.writes = new TickTransaction(this.db.transaction((work: () => void) => work()).immediate);
+    this.walSync = options.walSync ?? (options.path === ':memory:' ? undefined : defaultWalSync(options.path));
   }
 
-  async begin(scope: IdempotencyScope, requestHash: string): Promise<IdempotencyClaim> {
-    const now = this.now();
-    this.purgeIfDue(now);
-    return this.claim(scope, requestHash, now);
+  begin(scope: IdempotencyScope, requestHash: string): Promise<IdempotencyClaim> {
+    return this.track(this.claimDurably(scope, requestHash));
   }
 
-  async complete(scope: IdempotencyScope, claimId: string, response: RecordedResponse): Promise<void> {
-    const body = response.body === undefined ? null : JSON.stringify(response.body);
-    this.finish.run(response.status, JSON.stringify(response.headers), body ?? null, this.now() + this.retentionMs, claimId, ...scopeParameters(scope));
+  complete(scope: IdempotencyScope, claimId: string, response: RecordedResponse): Promise<void> {
+    return this.track(this.record(scope, claimId, response));
   }
 
-  async release(scope: IdempotencyScope, claimId: string): Promise<void> {
-    this.releaseClaim.run(claimId, ...scopeParameters(scope));
+  release(scope: IdempotencyScope, claimId: string): Promise<void> {
+    return this.track(this.writes.enqueue(() => void this.releaseClaim.run(claimId, ...scopeParameters(scope))));
   }
 
   async purgeExpired(): Promise<number> {
@@ -146,8 +175,46 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
     }
   }
 
-  async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  // What was asked for before close still commits, and its fsync is waited for.
+  private async shutDown(): Promise<void> {
+    this.writes.close();
+    await Promise.allSettled(this.running);
+    await this.walSync?.close();
+    this.db.close();
+  }
+
+  private async claimDurably(scope: IdempotencyScope, requestHash: string): Promise<IdempotencyClaim> {
+    const now = this.now();
+    const claim = await this.writes.enqueue(() => {
+      this.purgeIfDue(now);
+      return this.claim(scope, requestHash, now);
+    });
+    if (claim.outcome === 'replay') await this.durable();
+    return claim;
+  }
+
+  private async record(scope: IdempotencyScope, claimId: string, response: RecordedResponse): Promise<void> {
+    const body = response.body === undefined ? null : JSON.stringify(response.body);
+    const expiresAt = this.now() + this.retentionMs;
+    await this.writes.enqueue(() => void this.finish.run(response.status, JSON.stringify(response.headers), body, expiresAt, claimId, ...scopeParameters(scope)));
+    await this.durable();
+  }
+
+  /** Resolves once everything committed so far is on disk. */
+  private durable(): Promise<void> {
+    return this.walSync ? this.walSync.sync() : Promise.resolve();
+  }
+
+  private track<T>(operation: Promise<T>): Promise<T> {
+    this.running.add(operation);
+    const forget = () => this.running.delete(operation);
+    operation.then(forget, forget);
+    return operation;
   }
 
   private purgeIfDue(now: number): void {
@@ -156,6 +223,10 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
     // One bounded batch per sweep keeps a request from paying for a large backlog.
     this.purge.run(now, PURGE_BATCH);
   }
+}
+
+function defaultWalSync(path: string): WalSync {
+  return new WalFileSync(path);
 }
 
 function scopeParameters(scope: IdempotencyScope): [string, string, string, string] {
