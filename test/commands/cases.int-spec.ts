@@ -278,9 +278,10 @@ describe('case routes', () => {
       expect(await step(caseId, 'approve', t.merchant)).toMatchObject({ status: 'refunding', refunds: [{ amount: 2_000, purpose: 'compensation' }] });
 
       const complaint = await openCase({ orderId, kind: 'compensation', reason: 'service_complaint', lines: [line('L2')], requestedAmount: 1_000 });
+      await expectRefused(() => act(complaint, 'compensate', t.lowAgent, { amount: 500, form: 'cash' }), 403, { reason: 'above_authority_limit' });
+      await step(complaint, 'claim', t.agent);
       const paid = await step(complaint, 'compensate', t.agent, { amount: 500, form: 'coupon', note: 'Goodwill' });
       expect(paid).toMatchObject({ status: 'pending_merchant', refunds: [{ amount: 500, purpose: 'compensation', status: 'pending' }] });
-      await expectRefused(() => act(complaint, 'compensate', t.lowAgent, { amount: 500, form: 'cash' }), 403, { reason: 'above_authority_limit' });
       await expectRefused(() => act(complaint, 'compensate', t.agent, { amount: 9_600, form: 'cash' }), 422, { rule: 'compensation_cap_exceeded' });
       const events = (await api.call('get', `/v1/cases/${complaint}/events`, t.agent)).body.items;
       expect(events.find((e: { type: string }) => e.type === 'CompensationGranted').metadata).toMatchObject({ actor: { role: 'agent', id: 'agent-1' }, channel: 'agent' });
@@ -348,6 +349,9 @@ describe('case routes', () => {
       const orderId = await order('shipped');
       const caseId = await openCase({ orderId, kind: 'refund_only', reason: 'not_received', lines: [line('L1')] });
       await expectRefused(() => act(caseId, 'approve', t.lowAgent), 403, { reason: 'above_authority_limit' });
+      // Outside the agent pool an agent approves only a case it holds.
+      await expectRefused(() => act(caseId, 'approve', t.agent), 409, { allowedActions: ['claim'] });
+      await step(caseId, 'claim', t.agent);
       expect(await step(caseId, 'approve', t.agent)).toMatchObject({ status: 'refunding' });
     });
   });
@@ -415,7 +419,9 @@ describe('case routes', () => {
 
     it('422 with the rule for values the case does not allow', async () => {
       await expectRefused(() => act(caseId, 'counter-offer', t.merchant, { amount: 4_000 }), 422, { rule: 'offer_not_below_requested' });
-      await expectRefused(() => act(caseId, 'compensate', t.agent, { amount: 10_001, form: 'balance' }), 422, { rule: 'compensation_cap_exceeded' });
+      const held = await openCase({ orderId, kind: 'partial_refund', reason: 'not_as_described', lines: [line('L2')], requestedAmount: 1_000 });
+      await step(held, 'claim', t.agent);
+      await expectRefused(() => act(held, 'compensate', t.agent, { amount: 10_001, form: 'balance' }), 422, { rule: 'compensation_cap_exceeded' });
     });
 
     it('acts with a matching If-Match, quoted or bare, and the revision moves on', async () => {

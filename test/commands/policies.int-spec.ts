@@ -30,7 +30,8 @@ describe('policy routes', () => {
       overrides: {},
       effective: expect.objectContaining({ merchantResponse: 'P2D', buyerShipBack: 'P7D', maxAmendments: 3, compensationCap: 10_000 }),
     });
-    expect(Object.keys(response.body.effective)).toHaveLength(20);
+    expect(Object.keys(response.body.effective)).toHaveLength(22);
+    expect(response.body.effective).toMatchObject({ autoReviewRefundBeforeShipment: 1, autoReviewSmallAmount: 1 });
   });
 
   it('replaces the platform overrides, and the same overrides again append nothing', async () => {
@@ -97,12 +98,13 @@ describe('policy routes', () => {
       compensationCap: '5',
       autoReviewMinTrust: 1.5,
       urgeCooldown: null,
+      autoReviewSmallAmount: 2,
       colour: 'blue',
     });
     expect(response.status).toBe(400);
     expect(response.headers['content-type']).toMatch(PROBLEM);
     expect(response.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(
-      ['autoReviewMinTrust', 'buyerAppeal', 'colour', 'compensationCap', 'maxAmendments', 'merchantResponse', 'urgeCooldown'].sort(),
+      ['autoReviewMinTrust', 'autoReviewSmallAmount', 'buyerAppeal', 'colour', 'compensationCap', 'maxAmendments', 'merchantResponse', 'urgeCooldown'].sort(),
     );
     expect(await api.head()).toBe(head);
     expect((await put('platform', [1])).status).toBe(400);
@@ -132,7 +134,7 @@ describe('policy routes', () => {
     const document = (await api.call('get', '/docs-json')).body;
     const operation = document.paths['/v1/policies/{scope}'].put;
     expect(operation.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/PolicyOverridesDto');
-    expect(Object.keys(document.components.schemas.PolicyOverridesDto.properties)).toHaveLength(20);
+    expect(Object.keys(document.components.schemas.PolicyOverridesDto.properties)).toHaveLength(22);
     expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['200', '400', '403']));
   });
 });

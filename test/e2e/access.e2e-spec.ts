@@ -97,8 +97,8 @@ const ROUTES: Route[] = [
     send: (p, f, token) => p.api.get(`/v1/cases/${f.caseId}/events`, { token }),
     expect: { agentOwn: 200, agentForeign: 404, arbitrator: 200, admin: 200 },
   },
-  // Merchant decisions (an agent approves within its authority).
-  caseAction('approve')({ merchantOwn: 200, merchantForeign: 404, agentOwn: 200, agentForeign: 404 }),
+  // Merchant decisions (an agent approves within its authority, on a case it holds).
+  caseAction('approve', {}, 'held')({ merchantOwn: 200, merchantForeign: 404, agentOwn: 200, agentForeign: 404 }),
   caseAction('reject', { reason: 'Out of policy' })({ merchantOwn: 200, merchantForeign: 404 }),
   caseAction('counter-offer', { amount: 3_000 })({ merchantOwn: 200, merchantForeign: 404 }),
   caseAction('confirm-receipt', { inspection: 'passed' })({ merchantOwn: 409, merchantForeign: 404 }),
@@ -120,8 +120,8 @@ const ROUTES: Route[] = [
   caseAction('release', {}, 'held')({ agentOwn: 200, agentForeign: 404, admin: 200 }),
   caseAction('assign', { agentId: 'agent-z' })({ admin: 200 }),
   caseAction('transfer', { agentId: 'agent-z' }, 'held')({ admin: 200 }),
-  caseAction('note', { text: 'Checked the photos' })({ agentOwn: 200, agentForeign: 404, arbitrator: 200, admin: 200 }),
-  caseAction('compensate', { amount: 500, form: 'coupon' })({ agentOwn: 200, agentForeign: 404 }),
+  caseAction('note', { text: 'Checked the photos' }, 'held')({ agentOwn: 200, agentForeign: 404, arbitrator: 200, admin: 200 }),
+  caseAction('compensate', { amount: 500, form: 'coupon' }, 'held')({ agentOwn: 200, agentForeign: 404 }),
   {
     name: 'GET /v1/policies/platform',
     setup: 'pending',

@@ -446,12 +446,13 @@ describe('journeys', () => {
     expect(events.find((e) => e.type === 'CaseClaimed').data).toEqual({ agentId: 'agent-j1' });
     expect((await p.readOrder(orderId)).refundLedger.reserved).toBe(0);
 
-    // An agent requests on a buyer's behalf (channel `agent`) and approves within its authority.
+    // An agent requests on a buyer's behalf (channel `agent`), claims the case and approves within its authority.
     const onBehalf = await p.openCase(agent, { orderId, kind: 'return_and_refund', reason: 'wrong_item', lines: [{ lineId: 'L2', quantity: 1 }], pickup: false });
     expect(onBehalf.status).toBe(201);
     expect(onBehalf.body).toMatchObject({ buyerId: spec.buyerId, status: 'pending_merchant' });
     const onBehalfEvents = await p.events(onBehalf.body.caseId);
     expect(onBehalfEvents[0].metadata).toMatchObject({ channel: 'agent', actor: { role: 'agent', id: 'agent-j1' } });
+    await p.mustAct(onBehalf.body.caseId, 'claim', agent);
     const approved = await p.mustAct(onBehalf.body.caseId, 'approve', agent);
     expect(approved.status).toBe('awaiting_return');
     expect((await p.events(onBehalf.body.caseId)).find((e) => e.type === 'MerchantAgreed').metadata.actor).toEqual({ role: 'agent', id: 'agent-j1' });

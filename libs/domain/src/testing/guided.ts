@@ -39,20 +39,23 @@ const KIND_SETUPS: Readonly<Record<CaseKind, readonly { stage: Stage; reason: Re
 
 type Stage = 'placed' | 'shipped' | 'delivered';
 
+/** A number in [0, max] with every value equally likely (fast-check otherwise favours small ones), so shares are as written. */
+const uniform = (max: number) => fc.noBias(fc.nat({ max }));
+
 /** One generated scene: the first case's kind and the order, buyer and policy it meets. */
 export const scenarioArb = fc.record({
   // Return kinds have the longest roads (parcels, express refunds, repairs), so they come up more often.
   kind: fc.constantFrom<CaseKind>(
     'refund_only', 'return_and_refund', 'return_and_refund', 'return_and_refund', 'exchange', 'repair', 'repair', 'reship', 'partial_refund', 'compensation',
   ),
-  setup: fc.nat({ max: 1_000 }),
+  setup: uniform(1_000),
   trust: fc.constantFrom(500, 650, 750, 750, 750),
-  flagPick: fc.nat({ max: 9 }),
+  flagPick: uniform(9),
   insured: fc.boolean(),
   pickup: fc.boolean(),
   /** Which lines the case asks for, and whether it names a (smaller) amount. */
-  linesPick: fc.nat({ max: 5 }),
-  amountPick: fc.nat({ max: 5 }),
+  linesPick: uniform(5),
+  amountPick: uniform(5),
   /** Now and then a merchant or the platform switches an auto-review rule off. */
   autoReview: fc.constantFrom('on', 'on', 'on', 'small-off', 'shipment-off'),
 });
@@ -60,12 +63,12 @@ export type Scenario = typeof scenarioArb extends fc.Arbitrary<infer S> ? S : ne
 
 /** One step: which move to take among the weighted candidates, a seed for its payload, and how far time moves first. */
 export const guidedStepArb = fc.record({
-  // Unbiased: fast-check's bias towards small values would keep taking the first move listed.
-  pick: fc.noBias(fc.integer({ min: 0, max: 999_999 })).map((n) => n / 1_000_000),
-  seed: fc.noBias(fc.nat({ max: 1_000_000 })),
+  // Unbiased: a bias towards small values would keep taking the first move listed.
+  pick: uniform(999_999).map((n) => n / 1_000_000),
+  seed: uniform(1_000_000),
   advance: fc.constantFrom(0, 0, HOUR, 6 * HOUR, DAY, 2 * DAY),
-  /** 0 and 1: anything at all (refusals); 2: the second case. */
-  wild: fc.nat({ max: 19 }),
+  /** 2 (one step in twenty): a move on the second case instead of the first. */
+  wild: uniform(19),
 });
 export type GuidedStep = typeof guidedStepArb extends fc.Arbitrary<infer S> ? S : never;
 
