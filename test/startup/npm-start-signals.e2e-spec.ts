@@ -106,8 +106,9 @@ describe('a signal to the process `npm start` created', () => {
     const npm = npmStart(port, dataDir);
     await waitForHealthy(npm, 90_000);
 
+    // The service's node process (named `MainThread` by Node 24) and the redis-server it started.
     started = descendantsOf(npm.process.pid!);
-    expect(started.map((row) => row.comm)).toEqual(expect.arrayContaining(['node', 'redis-server']));
+    expect(started.map((row) => row.comm)).toEqual(expect.arrayContaining([expect.stringMatching(/^(node|MainThread)$/), 'redis-server']));
 
     process.kill(npm.process.pid!, signal);
     const stopped = await waitUntil(async () => started.every((row) => !isAlive(row.pid)) && !(await portAnswers(port)), 10_000);
