@@ -20,11 +20,15 @@ describe('express refund (极速退款)', () => {
     const state = given(w.events()).when(act('return-collected', integration, collected), w.ctx()).then(
       { type: 'ReturnCollected', data: collected },
       { type: 'ShippingInsuranceClaimed', data: { claimId: 'c1-ins', amount: 1_000 } },
-      { type: 'ExpressRefundGranted', data: { refundId: 'c1-r1', amount: 10_000 } },
-      { type: 'RefundIssued', data: { refundId: 'c1-r1', amount: 10_000, purpose: 'refund', express: true } },
+      { type: 'ExpressRefundGranted', data: { refundId: expect.any(String) as string, amount: 10_000 } },
+      { type: 'RefundIssued', data: { refundId: expect.any(String) as string, amount: 10_000, purpose: 'refund', express: true } },
       { type: 'DeadlineSet', data: { name: 'returnTransit', dueAt: at(5 * DAY) } },
     );
     expect(state).toMatchObject({ status: 'return_in_transit', expressCovered: 10_000 });
+    // The grant names the refund it issues.
+    const express = state.status !== 'none' ? state.refunds : [];
+    expect(express).toHaveLength(1);
+    expect(w.send(act('return-collected', integration, collected))).toMatchObject({ events: [{}, {}, { data: { refundId: express[0].refundId } }, { data: { refundId: express[0].refundId } }, {}] });
   });
 
   test('not for low trust, a flagged buyer, or above the maximum amount', () => {
@@ -39,7 +43,8 @@ describe('express refund (极速退款)', () => {
   });
 
   test('never pays twice: receipt completes once the express refund has settled', () => {
-    const w = collecting(trusted()).run(act('return-collected', integration, collected), settled('c1-r1', at(DAY)));
+    const w = collecting(trusted()).run(act('return-collected', integration, collected));
+    w.run(settled(w.case().refunds[0].refundId, at(DAY)));
     expect(w.case()).toMatchObject({ status: 'return_in_transit', refunded: 10_000 });
     given(w.events()).when(act('confirm-receipt', merchant, { inspection: 'passed' }), w.ctx()).then(
       { type: 'ReturnReceived', data: { inspection: 'passed', auto: false } },
@@ -49,8 +54,8 @@ describe('express refund (极速退款)', () => {
 
   test('receipt before the express refund settles waits in refunding, then completes', () => {
     const w = collecting(trusted()).run(act('return-collected', integration, collected), act('confirm-receipt', merchant, { inspection: 'passed' }));
-    expect(w.case()).toMatchObject({ status: 'refunding', refunds: [{ refundId: 'c1-r1', status: 'pending' }] });
-    w.run(settled('c1-r1', at(2 * DAY)));
+    expect(w.case()).toMatchObject({ status: 'refunding', refunds: [{ express: true, status: 'pending' }] });
+    w.run(settled(w.case().refunds[0].refundId, at(2 * DAY)));
     expect(w.case().status).toBe('completed');
     expect(refundLedger(w.order)).toEqual({ paid: 30_999, reserved: 0, refunded: 10_000, refundable: 20_999 });
   });
@@ -121,7 +126,7 @@ describe('order follow-ups', () => {
 
   test('a final refund failure keeps the money reserved for an agent to decide', () => {
     const w = new World().delivered().run(request({ kind: 'partial_refund', requestedAmount: 6_000 }), act('approve', merchant));
-    w.run(act('refund-failed', integration, { refundId: 'c1-r1', attempt: 3, final: true }));
+    w.run(act('refund-failed', integration, { refundId: w.case().refunds[0].refundId, attempt: 3, final: true }));
     expect(refundLedger(w.order).reserved).toBe(6_000);
     expect(w.case()).toMatchObject({ status: 'refunding', needsAgent: 'refund_failed' });
   });

@@ -80,7 +80,7 @@ describe('lines and quantities', () => {
   test('a line held by another active case is refused; once that case ends, given-back units are gone', () => {
     const w = delivered().run(request({ kind: 'refund_only', reason: 'not_received' }), act('approve', merchant));
     when(w, request({ caseId: 'c2' })).thenRefused('line_held_by_active_case');
-    w.run(act('refund-settled', { role: 'integration', id: 'pay' }, { refundId: 'c1-r1', at: after(DAY).toISOString() }));
+    w.run(act('refund-settled', { role: 'integration', id: 'pay' }, { refundId: w.case('c1').refunds[0].refundId, at: after(DAY).toISOString() }));
     expect(w.case('c1').status).toBe('completed');
     when(w, request({ caseId: 'c2', lines: [{ lineId: 'L1', quantity: 2 }] })).thenRefused('quantity_above_remaining');
     const ok = given([]).when(request({ caseId: 'c2', lines: [{ lineId: 'L1', quantity: 1 }] }), w.ctx());
