@@ -87,7 +87,7 @@ describe('order follow-ups', () => {
     if (!d.ok) throw new Error('refused');
     const afterState = given([]).when(request(), w.ctx()).then(...d.events);
     expect(orderCommandsFor({ status: 'none' }, d.events, afterState)).toEqual({
-      before: [{ type: 'hold-lines', actor: SYSTEM_ACTOR, data: { caseId: 'c1', lines: [{ lineId: 'L1', quantity: 1 }] } }],
+      before: [{ type: 'hold-lines', actor: SYSTEM_ACTOR, data: { caseId: 'c1', lines: [{ lineId: 'L1', quantity: 1 }], caseRevision: -1 } }],
       after: [],
     });
     w.run(request({ caseId: 'c9', kind: 'compensation', reason: 'late_delivery', requestedAmount: 50 }));
@@ -100,13 +100,14 @@ describe('order follow-ups', () => {
     const d = given(w.events()).when(act('approve', merchant), w.ctx());
     const afterApprove = d.thenTypes('MerchantAgreed', 'RefundIssued');
     expect(orderCommandsFor(before, d.decision.ok ? d.decision.events : [], afterApprove).before).toEqual([
-      { type: 'reserve-refund', actor: SYSTEM_ACTOR, data: { refundId: 'c1-r1', caseId: 'c1', amount: 10_000 } },
+      // The refund is named after the case revision of the decision's first event (ReturnRequested 0, DeadlineSet 1).
+      { type: 'reserve-refund', actor: SYSTEM_ACTOR, data: { refundId: 'c1-r2', caseId: 'c1', amount: 10_000, caseRevision: 1 } },
     ]);
     w.run(act('approve', merchant));
-    const s = given(w.events()).when(settled('c1-r1', at(HOUR)), w.ctx());
+    const s = given(w.events()).when(settled('c1-r2', at(HOUR)), w.ctx());
     const done = s.thenTypes('RefundSettled', 'CaseCompleted');
     expect(orderCommandsFor(w.state(), s.decision.ok ? s.decision.events : [], done).after).toEqual([
-      { type: 'settle-refund-reservation', actor: SYSTEM_ACTOR, data: { refundId: 'c1-r1' } },
+      { type: 'settle-refund-reservation', actor: SYSTEM_ACTOR, data: { refundId: 'c1-r2' } },
       { type: 'release-lines', actor: SYSTEM_ACTOR, data: { caseId: 'c1', givenBack: [{ lineId: 'L1', quantity: 1 }] } },
     ]);
   });

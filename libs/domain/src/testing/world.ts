@@ -70,7 +70,7 @@ export class World {
     if (decision.ok) {
       for (const e of decision.events) {
         this.orderEvents.push(e);
-        this.order = evolveOrder(this.order, e);
+        this.order = evolveOrder(this.order, { ...e, metadata: { occurredAt: iso(this.now) } });
       }
     }
     return decision;
@@ -113,7 +113,7 @@ export class World {
       if (!d.ok) return d;
       for (const e of d.events) {
         orderEvents.push(e);
-        order = evolveOrder(order, e);
+        order = evolveOrder(order, { ...e, metadata: { occurredAt: iso(this.now) } });
       }
     }
     this.order = order;
