@@ -28,7 +28,7 @@ describe('HTTP edge security settings', () => {
   async function start(env: Record<string, string>): Promise<FastifyInstance> {
     const app = await createEdgeApp(edgeConfig(environment, env));
     apps.push(app);
-    return app.getHttpAdapter().getInstance<FastifyInstance>();
+    return app.getHttpAdapter().getInstance() as FastifyInstance;
   }
 
   describe('/metrics', () => {
