@@ -5,6 +5,7 @@ import {
   EventStoreUnavailableError,
   InvalidEventError,
   InvalidStreamNameError,
+  SubscriptionDroppedError,
   type NewEvent,
 } from '@aftersales/event-store';
 
@@ -42,7 +43,7 @@ describe('EventStoreDbEventStore without a server', () => {
     await expect(store.headPosition()).rejects.toMatchObject({ code: 'EVENT_STORE_UNAVAILABLE' });
   });
 
-  it('fails a subscription, and its caughtUp, with EventStoreUnavailableError', async () => {
+  it('drops a subscription, and fails its caughtUp, with EventStoreUnavailableError as the cause', async () => {
     const subscription = store.subscribeToAll({});
     const iteration = (async () => {
       for await (const _ of subscription) {
@@ -50,8 +51,9 @@ describe('EventStoreDbEventStore without a server', () => {
       }
     })();
 
-    await expect(iteration).rejects.toBeInstanceOf(EventStoreUnavailableError);
-    await expect(subscription.caughtUp).rejects.toBeInstanceOf(EventStoreUnavailableError);
+    await expect(iteration).rejects.toBeInstanceOf(SubscriptionDroppedError);
+    await expect(subscription.caughtUp).rejects.toBeInstanceOf(SubscriptionDroppedError);
+    await expect(subscription.caughtUp).rejects.toMatchObject({ cause: expect.any(EventStoreUnavailableError) });
   });
 
   it('refuses malformed input before calling the server', async () => {

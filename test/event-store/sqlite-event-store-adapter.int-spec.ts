@@ -8,6 +8,7 @@ import {
   DuplicateEventIdError,
   EventStoreUnavailableError,
   SqliteEventStore,
+  SubscriptionDroppedError,
   type EventSubscription,
   type NewEvent,
   type StoredEvent,
@@ -532,6 +533,26 @@ describe('SqliteEventStore', () => {
 
       const all = await store.readAll({ maxCount: total + 1 });
       expect(received.map((e) => e.position)).toEqual(all.map((e) => e.position));
+    });
+  });
+
+  describe('subscriptions that fail', () => {
+    it('throws SubscriptionDroppedError from the iterator when reading the log fails', async () => {
+      // Polls soon: the failing read is its next look at the log.
+      const store = open({ pollIntervalMs: 10 });
+      await store.append('order-1', [event()], { expectedRevision: 'no_stream' });
+      const subscription = store.subscribeToAll({});
+      const iteration = drain(subscription);
+      await subscription.caughtUp;
+      // Another component breaks the table under the store: its next read fails.
+      const other = new Database(path);
+      try {
+        other.exec('ALTER TABLE es_events RENAME TO es_events_gone');
+      } finally {
+        other.close();
+      }
+
+      await expect(withTimeout(iteration, 5_000)).rejects.toBeInstanceOf(SubscriptionDroppedError);
     });
   });
 

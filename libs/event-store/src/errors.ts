@@ -73,3 +73,26 @@ export class EventStoreUnavailableError extends EventStoreError {
     super(message, cause === undefined ? undefined : { cause });
   }
 }
+
+/** The stream was deleted (tombstoned) in the store: it can be neither read nor appended to. */
+export class StreamDeletedError extends EventStoreError {
+  readonly code = 'STREAM_DELETED';
+
+  constructor(readonly stream: string) {
+    super(`Stream ${stream} is deleted`);
+  }
+}
+
+/**
+ * A subscription's iterator throws this when the store ended the
+ * subscription (a lost connection, a server that dropped it, a read that
+ * failed), so a consumer can resubscribe from its checkpoint. A subscription
+ * the consumer or the store's `close()` ended finishes normally instead.
+ */
+export class SubscriptionDroppedError extends EventStoreError {
+  readonly code = 'SUBSCRIPTION_DROPPED';
+
+  constructor(reason: string, cause?: unknown) {
+    super(`The subscription was dropped: ${reason}`, cause === undefined ? undefined : { cause });
+  }
+}

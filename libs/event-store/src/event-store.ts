@@ -105,6 +105,11 @@ export interface EventStore {
   close(): Promise<void>;
 }
 
+/**
+ * Iterating: ends normally once the subscription is closed (by the consumer
+ * or the store's `close()`); throws `SubscriptionDroppedError` when the store
+ * ended it otherwise (connection lost, server dropped it, a read failed).
+ */
 export interface EventSubscription extends AsyncIterable<StoredEvent> {
   /**
    * Resolves once every event that existed when the subscription started has

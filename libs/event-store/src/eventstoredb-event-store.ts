@@ -8,8 +8,10 @@ import {
   NO_STREAM,
   START,
   STREAM_EXISTS,
+  StreamDeletedError as ClientStreamDeletedError,
   StreamNotFoundError,
   WrongExpectedVersionError,
+  eventTypeFilter,
   excludeSystemEvents,
   jsonEvent,
   type AllStreamResolvedEvent,
@@ -20,7 +22,13 @@ import {
   type ReadPosition,
   type ResolvedEvent,
 } from '@eventstore/db-client';
-import { ConcurrencyError, EventStoreError, EventStoreUnavailableError } from './errors';
+import {
+  ConcurrencyError,
+  EventStoreError,
+  EventStoreUnavailableError,
+  StreamDeletedError,
+  SubscriptionDroppedError,
+} from './errors';
 import {
   DEFAULT_READ_ALL_MAX_COUNT,
   type AppendResult,
@@ -92,6 +100,12 @@ export class EventStoreDbEventStore implements EventStore {
         const result = await this.client.appendToStream(streamName, payload, {
           expectedRevision: toServerExpectedRevision(expected),
         });
+        // A client made with throwOnAppendFailure=false reports a conflict
+        // here instead of throwing; the revision it returns is the actual one.
+        if (!result.success) {
+          const actual = result.nextExpectedRevision < 0n ? 'no_stream' : Number(result.nextExpectedRevision);
+          throw new ConcurrencyError(streamName, expected, actual);
+        }
         const nextExpectedRevision = Number(result.nextExpectedRevision);
         // The server reports the commit position of the append's last record,
         // and none at all when it recognised an idempotent retry.
@@ -104,7 +118,7 @@ export class EventStoreDbEventStore implements EventStore {
           const actual = error.actualVersion === NO_STREAM ? 'no_stream' : Number(error.actualVersion);
           throw new ConcurrencyError(streamName, expected, actual);
         }
-        throw toStoreError(error);
+        throw toStoreError(error, streamName);
       }
     });
   }
@@ -126,7 +140,7 @@ export class EventStoreDbEventStore implements EventStore {
         }
       } catch (error) {
         if (error instanceof StreamNotFoundError) return [];
-        throw toStoreError(error);
+        throw toStoreError(error, streamName);
       }
       return events;
     });
@@ -249,32 +263,50 @@ export class EventStoreDbEventStore implements EventStore {
 const CAUGHT_UP = Symbol('caught up');
 const HIGH_WATER_MARK = 1000;
 const LOW_WATER_MARK = 100;
-
 /**
- * A catch-up subscription with the server filtering system events. The
- * client's `caughtUp` signal (servers from 23.10) marks the end of history;
- * with older servers the subscription counts as caught up once it has
- * delivered the head position read when it started. Events are queued as
- * they arrive and the stream is paused above a high-water mark, so a slow
- * consumer does not buffer the whole history.
+ * Events a filtered subscription's server looks through per read; with a
+ * checkpoint interval of 1 it reports a checkpoint after each such window,
+ * so a consumer's checkpoint moves past long stretches of other types.
  */
+const MAX_SEARCH_WINDOW = 500;
+
 /** A position the subscription went past without yielding its event (another type than asked for). */
 interface PassedOver {
   passedOver: number;
 }
 
+type Control = PassedOver | typeof CAUGHT_UP;
+
+/**
+ * A catch-up subscription. The server filters: system events always, and
+ * with `eventTypes` every other type too, reporting checkpoints as it reads
+ * past them (`checkpointReached`). The client's `caughtUp` signal (servers
+ * from 23.10) marks the end of history; with older servers the subscription
+ * counts as caught up once it has delivered, or passed, the head position
+ * read when it started. Events are queued as they arrive and the stream is
+ * paused above a high-water mark, so a slow consumer does not buffer the
+ * whole history.
+ *
+ * The client raises `caughtUp` and checkpoints as it parses the server's
+ * messages, while events before them may still sit in its own buffer (up to
+ * its high-water mark, more while paused): each such signal is held back
+ * until as many events as were buffered at that moment have arrived.
+ */
 class EventStoreDbSubscription implements EventSubscription {
   readonly caughtUp: Promise<void>;
   private resolveCaughtUp!: () => void;
   private rejectCaughtUp!: (error: Error) => void;
   private caughtUpSettled = false;
-  private readonly queue: Array<StoredEvent | PassedOver | typeof CAUGHT_UP> = [];
+  private readonly queue: Array<StoredEvent | Control> = [];
+  /** Signals waiting for the events the client still buffered ahead of them. */
+  private readonly deferred: Array<{ ahead: number; item: Control }> = [];
   private readonly checkpointListeners: Array<(position: number) => void> = [];
   private stream: AllStreamSubscription | undefined;
   private headAtStart: number | undefined;
   private lastQueued: number;
+  /** The furthest position handed to the consumer, as an event or a checkpoint. */
+  private lastHanded: number;
   private failure: Error | undefined;
-  private ended = false;
   private closed = false;
   private iterated = false;
   private wake: (() => void) | undefined;
@@ -283,12 +315,13 @@ class EventStoreDbSubscription implements EventSubscription {
   constructor(
     client: EventStoreDBClient,
     after: number,
-    /** Types to yield; the others are passed over before their data is parsed. */
+    /** Types to yield; the server sends no others. */
     private readonly eventTypes: ReadonlySet<string> | undefined,
     headPosition: () => Promise<number>,
     private readonly onClose: (subscription: EventStoreDbSubscription) => void,
   ) {
     this.lastQueued = after;
+    this.lastHanded = after;
     this.caughtUp = new Promise<void>((resolve, reject) => {
       this.resolveCaughtUp = resolve;
       this.rejectCaughtUp = reject;
@@ -323,52 +356,70 @@ class EventStoreDbSubscription implements EventSubscription {
       this.headAtStart = await headPosition();
       if (this.headAtStart <= after) this.settleCaughtUp();
       if (this.closed) return;
-      const stream = client.subscribeToAll({
-        fromPosition: after > 0 ? toServerPosition(after) : START,
-        filter: excludeSystemEvents(),
-      });
+      const filter = this.eventTypes
+        ? eventTypeFilter({
+            regex: typesPattern(this.eventTypes),
+            maxSearchWindow: MAX_SEARCH_WINDOW,
+            checkpointInterval: 1,
+            checkpointReached: (_subscription, position) => this.control({ passedOver: Number(position.commit) }),
+          })
+        : excludeSystemEvents();
+      const stream = client.subscribeToAll({ fromPosition: after > 0 ? toServerPosition(after) : START, filter });
       this.stream = stream;
       stream.on('data', (resolved: AllStreamResolvedEvent) => {
         const position = positionOf(resolved);
         // Skipped defensively: the start position must never be delivered twice.
-        if (position === undefined || position <= this.lastQueued) return;
-        this.lastQueued = position;
-        // Filtered here rather than on the server, so the subscription still hears of every position it passes.
-        if (this.eventTypes && resolved.event && !this.eventTypes.has(resolved.event.type)) {
-          this.queue.push({ passedOver: position });
-          if (this.queue.length >= HIGH_WATER_MARK) stream.pause();
-          this.signal();
-          return;
+        if (position !== undefined && position > this.lastQueued) {
+          this.lastQueued = position;
+          try {
+            const event = toStoredEvent(resolved);
+            if (event) this.enqueue(event);
+          } catch (error) {
+            this.failure = error as Error;
+            this.signal();
+          }
         }
-        let event: StoredEvent | undefined;
-        try {
-          event = toStoredEvent(resolved);
-        } catch (error) {
-          this.failure = error as Error;
-          this.signal();
-          return;
-        }
-        if (!event) return;
-        this.queue.push(event);
-        if (this.queue.length >= HIGH_WATER_MARK) stream.pause();
-        this.signal();
+        this.arrived();
       });
-      stream.on('caughtUp', () => {
-        this.queue.push(CAUGHT_UP);
-        this.signal();
-      });
+      stream.on('caughtUp', () => this.control(CAUGHT_UP));
       stream.on('error', (error: Error) => {
-        this.failure = toStoreError(error) as Error;
+        if (this.closed) return;
+        this.failure = new SubscriptionDroppedError(error.message, toStoreError(error));
         this.signal();
       });
       stream.on('end', () => {
-        this.ended = true;
+        if (this.closed) return;
+        this.failure ??= new SubscriptionDroppedError('the server ended it');
         this.signal();
       });
     } catch (error) {
-      this.failure = toStoreError(error) as Error;
+      const cause = toStoreError(error);
+      this.failure = new SubscriptionDroppedError(cause instanceof Error ? cause.message : String(cause), cause);
       this.signal();
     }
+  }
+
+  private enqueue(item: StoredEvent | Control): void {
+    this.queue.push(item);
+    if (this.queue.length >= HIGH_WATER_MARK && this.stream && !this.stream.isPaused()) this.stream.pause();
+    this.signal();
+  }
+
+  /** A signal from the client: queued behind the events its buffer still holds. */
+  private control(item: Control): void {
+    this.deferred.push({ ahead: this.stream?.readableLength ?? 0, item });
+    this.releaseDeferred();
+  }
+
+  /** One buffered item came out of the client. */
+  private arrived(): void {
+    if (this.deferred.length === 0) return;
+    for (const waiting of this.deferred) waiting.ahead--;
+    this.releaseDeferred();
+  }
+
+  private releaseDeferred(): void {
+    while (this.deferred.length > 0 && this.deferred[0].ahead <= 0) this.enqueue(this.deferred.shift()!.item);
   }
 
   private async *events(): AsyncGenerator<StoredEvent> {
@@ -383,17 +434,21 @@ class EventStoreDbSubscription implements EventSubscription {
           }
           if ('passedOver' in item) {
             // Reached only once the consumer asked for more: it has taken every event yielded before.
-            for (const listener of this.checkpointListeners) listener(item.passedOver);
+            if (item.passedOver > this.lastHanded) {
+              this.lastHanded = item.passedOver;
+              for (const listener of this.checkpointListeners) listener(item.passedOver);
+            }
             if (this.headAtStart !== undefined && item.passedOver >= this.headAtStart) this.settleCaughtUp();
             continue;
           }
+          this.lastHanded = item.position;
           yield item;
           // After the yield: the consumer has had the event when `caughtUp` resolves.
           if (this.headAtStart !== undefined && item.position >= this.headAtStart) this.settleCaughtUp();
           continue;
         }
+        if (this.closed) return;
         if (this.failure) throw this.failure;
-        if (this.closed || this.ended) return;
         await new Promise<void>((resolve) => {
           this.wake = resolve;
         });
@@ -418,6 +473,11 @@ class EventStoreDbSubscription implements EventSubscription {
     this.wake = undefined;
     wake?.();
   }
+}
+
+/** A server-side regex matching exactly these event types. */
+function typesPattern(types: ReadonlySet<string>): string {
+  return `^(?:${[...types].map((type) => type.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')).join('|')})$`;
 }
 
 function toServerExpectedRevision(expected: ExpectedRevision): AppendExpectedRevision {
@@ -482,8 +542,9 @@ const UNAVAILABLE_TYPES = new Set<unknown>([
 // connect fails with the raw gRPC error rather than the client's typed one.
 const UNAVAILABLE_GRPC_CODES = new Set<unknown>([14, 4]);
 
-function toStoreError(error: unknown): unknown {
+function toStoreError(error: unknown, streamName?: string): unknown {
   if (error instanceof EventStoreError) return error;
+  if (error instanceof ClientStreamDeletedError) return new StreamDeletedError(streamName ?? error.streamName);
   const { type, code } = (typeof error === 'object' && error !== null ? error : {}) as { type?: unknown; code?: unknown };
   const message = error instanceof Error ? error.message : String(error);
   if (

@@ -1,3 +1,4 @@
+import { SubscriptionDroppedError } from './errors';
 import type { EventSubscription, StoredEvent } from './event-store';
 
 export interface PullSubscriptionOptions {
@@ -97,11 +98,13 @@ export class PullSubscription implements EventSubscription {
         await this.nextSignal();
       }
     } catch (error) {
+      // A read that fails ends the subscription: the consumer resubscribes from its checkpoint.
+      const dropped = new SubscriptionDroppedError(`reading the log failed: ${(error as Error).message}`, error);
       if (!this.caughtUpSettled) {
         this.caughtUpSettled = true;
-        this.rejectCaughtUp(error as Error);
+        this.rejectCaughtUp(dropped);
       }
-      throw error;
+      throw dropped;
     } finally {
       await this.close();
     }

@@ -197,6 +197,61 @@ export function describeEventStoreContract(
       );
     });
 
+    describe('retries', () => {
+      it(
+        'recognises a retry with any: the same ids again return the original result and write nothing',
+        async () => {
+          await store.append(stream('a'), [newEvent()], { expectedRevision: 'no_stream' });
+          const events = [newEvent(), newEvent()];
+          const first = await store.append(stream('a'), events, { expectedRevision: 'any' });
+
+          const retried = await store.append(stream('a'), events, { expectedRevision: 'any' });
+
+          expect(retried).toEqual(first);
+          expect((await store.readStream(stream('a'))).map((e) => e.id).slice(1)).toEqual(events.map((e) => e.id));
+        },
+        timeoutMs,
+      );
+
+      it(
+        'stores events once when retries of the same ids overlap, and answers each with the same result',
+        async () => {
+          const events = [newEvent(), newEvent()];
+          const outcomes = await Promise.allSettled([
+            store.append(stream('a'), events, { expectedRevision: 'no_stream' }),
+            store.append(stream('a'), events, { expectedRevision: 'no_stream' }),
+            store.append(stream('a'), events, { expectedRevision: 'no_stream' }),
+          ]);
+
+          const stored = await store.readStream(stream('a'));
+          expect(stored.map((e) => e.id)).toEqual(events.map((e) => e.id));
+          for (const outcome of outcomes) {
+            expect(outcome).toEqual({ status: 'fulfilled', value: { nextExpectedRevision: 1, position: stored[1].position } });
+          }
+        },
+        timeoutMs,
+      );
+
+      it(
+        'stores events once when retries with any overlap',
+        async () => {
+          await store.append(stream('a'), [newEvent()], { expectedRevision: 'no_stream' });
+          const events = [newEvent()];
+          const outcomes = await Promise.allSettled([
+            store.append(stream('a'), events, { expectedRevision: 'any' }),
+            store.append(stream('a'), events, { expectedRevision: 'any' }),
+          ]);
+
+          const stored = await store.readStream(stream('a'));
+          expect(stored.map((e) => e.id).slice(1)).toEqual(events.map((e) => e.id));
+          for (const outcome of outcomes) {
+            expect(outcome).toEqual({ status: 'fulfilled', value: { nextExpectedRevision: 1, position: stored[1].position } });
+          }
+        },
+        timeoutMs,
+      );
+    });
+
     describe('reading', () => {
       it(
         'reads a stream in order, from a revision, at most maxCount events',
@@ -523,6 +578,97 @@ export function describeEventStoreContract(
           } finally {
             await subscription.close();
             await collector.done;
+          }
+        },
+        timeoutMs,
+      );
+
+      it(
+        'delivers events appended during catch-up once each, in order',
+        async () => {
+          const start = await store.headPosition();
+          const history = Array.from({ length: 20 }, (_, i) => newEvent('Counted', { i }));
+          await store.append(stream('a'), history, { expectedRevision: 'no_stream' });
+
+          const subscription = store.subscribeToAll({ after: start });
+          const collector = collect(subscription, mine);
+          try {
+            // Appended while the subscription starts and reads its history.
+            const during: NewEvent[] = [];
+            for (let i = 0; i < 10; i++) {
+              const event = newEvent('Counted', { i: 20 + i });
+              during.push(event);
+              await store.append(stream('a'), [event], { expectedRevision: 19 + i });
+            }
+            await withTimeout(subscription.caughtUp, timeoutMs / 2, 'caughtUp');
+            const sentinel = newEvent('Sentinel');
+            await store.append(stream('b'), [sentinel], { expectedRevision: 'no_stream' });
+
+            const received = await collector.until(31, timeoutMs / 2);
+            expect(received.map((e) => e.id)).toEqual([...history, ...during, sentinel].map((e) => e.id));
+          } finally {
+            await subscription.close();
+            await collector.done;
+          }
+        },
+        timeoutMs,
+      );
+
+      it(
+        'catches up through a history longer than a read batch and an adapter buffer, handing every event over before caughtUp',
+        async () => {
+          const start = await store.headPosition();
+          const total = 2_500;
+          const chunk = 100;
+          const ids: string[] = [];
+          for (let first = 0; first < total; first += chunk) {
+            const events = Array.from({ length: chunk }, (_, k) => newEvent('Counted', { i: first + k }));
+            ids.push(...events.map((e) => e.id));
+            await store.append(stream('a'), events, { expectedRevision: first === 0 ? 'no_stream' : first - 1 });
+          }
+
+          const subscription = store.subscribeToAll({ after: start });
+          const received: StoredEvent[] = [];
+          let receivedAtCaughtUp = -1;
+          void subscription.caughtUp.then(() => (receivedAtCaughtUp = received.length), () => undefined);
+          const consuming = (async () => {
+            for await (const event of subscription) {
+              if (mine(event)) received.push(event);
+              // A slow consumer: the adapter has to hold back what it reads ahead.
+              if (received.length % 100 === 0) await new Promise((resolve) => setImmediate(resolve));
+            }
+          })();
+          try {
+            await withTimeout(subscription.caughtUp, timeoutMs, 'caughtUp');
+            expect(receivedAtCaughtUp).toBe(total);
+            expect(received.map((e) => e.id)).toEqual(ids);
+            expectStrictlyIncreasing(received.map((e) => e.position));
+          } finally {
+            await subscription.close();
+            await withTimeout(consuming, timeoutMs / 2, 'the end of the iteration');
+          }
+        },
+        timeoutMs * 2,
+      );
+
+      it(
+        'serves several subscribers at once, each every event in the same order',
+        async () => {
+          const start = await store.headPosition();
+          await store.append(stream('a'), [newEvent(), newEvent()], { expectedRevision: 'no_stream' });
+          const subscriptions = Array.from({ length: 3 }, () => store.subscribeToAll({ after: start }));
+          const collectors = subscriptions.map((subscription) => collect(subscription, mine));
+          try {
+            await Promise.all(subscriptions.map((subscription) => withTimeout(subscription.caughtUp, timeoutMs / 2, 'caughtUp')));
+            await store.append(stream('b'), [newEvent(), newEvent()], { expectedRevision: 'no_stream' });
+            await store.append(stream('a'), [newEvent()], { expectedRevision: 1 });
+
+            const seen = await Promise.all(collectors.map((collector) => collector.until(5, timeoutMs / 2)));
+            const expected = (await readAllMine(store, start, mine, 100)).events.map((e) => e.id);
+            for (const events of seen) expect(events.map((e) => e.id)).toEqual(expected);
+          } finally {
+            await Promise.all(subscriptions.map((subscription) => subscription.close()));
+            await Promise.all(collectors.map((collector) => collector.done));
           }
         },
         timeoutMs,
