@@ -334,6 +334,8 @@ describe('refusals', () => {
       const offer = await refusedWithoutEffect({ caseId, orderId }, 422, () => p.act(caseId, 'counter-offer', merchant, { amount: 8_000 }));
       expect(offer.rule).toBe('offer_not_below_requested');
       const senior = await p.agent('agent-senior', LINE, 1_000_000);
+      // Outside the pool an agent works on the cases it holds.
+      await p.mustAct(caseId, 'claim', senior, {});
       const cap = await refusedWithoutEffect({ caseId, orderId }, 422, () => p.act(caseId, 'compensate', senior, { amount: 10_001, form: 'cash' }));
       expect(cap.rule).toBe('compensation_cap_exceeded');
     });
