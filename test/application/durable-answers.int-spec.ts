@@ -5,12 +5,13 @@ import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { loadConfig } from '@aftersales/config';
 import { caseStream, type Actor } from '@aftersales/domain';
-import { SqliteEventStore } from '@aftersales/event-store';
+import { EventStoreUnavailableError, SqliteEventStore } from '@aftersales/event-store';
 import { ExecuteCaseCommand, ExecuteOrderCommand, PolicyService, type CommandOrigin } from '@aftersales/application';
 import { ExecuteCaseCommandHandler } from '../../libs/application/src/commands/execute-case-command.handler';
 import { ExecuteOrderCommandHandler } from '../../libs/application/src/commands/execute-order-command.handler';
 import { OrderFollowUpService } from '../../libs/application/src/commands/order-follow-up.service';
 import { OrderRepairPass } from '../../libs/application/src/repair/order-repair.pass';
+import { loadOrder } from '../../libs/application/src/events/streams';
 import { SimClock, orderSnapshot } from '../simulation/support/money-world';
 
 // Item by item of DOMAIN.md's *Money* on a real SQLite file: an answer built
@@ -88,6 +89,30 @@ describe('command answers and repairs on SQLite', () => {
     const result = await repeat;
     expect(result.appended).toBe(false);
     expect(answered).toBe(true);
+  });
+
+  it('answers with what it recorded when the order follow-up after the case append fails, and the repair pass applies it', async () => {
+    await request('c1');
+    await cases.execute(new ExecuteCaseCommand('c1', { type: 'approve', actor: merchant, data: {} }, origin(merchant)));
+    const issued = (await store.readStream(caseStream('c1'))).find((e) => e.type === 'RefundIssued')?.data as { refundId: string };
+    // The order stream refuses every write from now on: the settlement's follow-up cannot be applied.
+    const append = store.append.bind(store);
+    const refusing = jest.spyOn(store, 'append').mockImplementation(async (stream, events, options) => {
+      if (stream.startsWith('order-')) throw new EventStoreUnavailableError('injected: order stream down');
+      return append(stream, events, options);
+    });
+    const settled = await cases.execute(
+      new ExecuteCaseCommand('c1', { type: 'refund-settled', actor: { role: 'integration', id: 'pay' }, data: { refundId: issued.refundId, at: clock.now().toISOString() } }, origin(orderSystem)),
+    );
+    expect(settled).toMatchObject({ appended: true, state: { status: 'completed' } });
+    const before = (await loadOrder(store, 'o1')).state;
+    expect(before.status !== 'none' && before.reservations[issued.refundId].status).toBe('reserved');
+
+    refusing.mockRestore();
+    await new OrderRepairPass(store, followUps, clock).runOnce();
+    const after = (await loadOrder(store, 'o1')).state;
+    expect(after.status !== 'none' && after.reservations[issued.refundId].status).toBe('settled');
+    expect(after.status !== 'none' && after.holds.c1.active).toBe(false);
   });
 
   it('fences a case that was never written after its lines were held, and frees the lines', async () => {
