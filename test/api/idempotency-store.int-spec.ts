@@ -22,11 +22,11 @@ describe('SqliteIdempotencyStore on the service file', () => {
     const first = new SqliteIdempotencyStore({ path });
     const claim = await first.begin(scope, 'h');
     if (claim.outcome !== 'started') throw new Error(claim.outcome);
-    await first.complete(scope, claim.claimId, { status: 200, headers: {}, body: { revision: 3 } });
+    await first.complete(scope, claim.claimId, { status: 200, headers: {}, body: '{"revision":3}' });
     await first.close();
 
     const reopened = new SqliteIdempotencyStore({ path });
-    await expect(reopened.begin(scope, 'h')).resolves.toEqual({ outcome: 'replay', response: { status: 200, headers: {}, body: { revision: 3 } } });
+    await expect(reopened.begin(scope, 'h')).resolves.toEqual({ outcome: 'replay', response: { status: 200, headers: {}, body: '{"revision":3}' } });
     await reopened.close();
   });
 

@@ -10,7 +10,6 @@ import { requestContext, type IdempotencyClaim } from '../http/request-context';
  * to each response (date, correlation id, rate limit).
  */
 const REPLAYED_HEADERS = ['content-type', 'etag', 'location', 'retry-after', 'www-authenticate'];
-const JSON_MEDIA_TYPE = /json/i;
 
 /**
  * Settles the Idempotency-Key a request claimed (IdempotencyGate) with the
@@ -69,8 +68,8 @@ function takeClaim(request: FastifyRequest): IdempotencyClaim | undefined {
 
 /**
  * The response as the client receives it, or undefined when it is not kept:
- * after a 5xx or 429 a retry runs again, and a body that is not text (none
- * of the API's) cannot be kept as JSON.
+ * after a 5xx or 429 a retry runs again, and a body that is not text (a
+ * stream or a buffer, none of the API's) is not kept.
  */
 export function recordableResponse(reply: FastifyReply, payload: unknown): RecordedResponse | undefined {
   const status = reply.statusCode;
@@ -82,15 +81,6 @@ export function recordableResponse(reply: FastifyReply, payload: unknown): Recor
   }
   if (payload === undefined || payload === null || payload === '') return { status, headers, body: undefined };
   if (typeof payload !== 'string') return undefined;
-  // Kept as the JSON document, so a replay serialises to the same text.
-  const body = JSON_MEDIA_TYPE.test(headers['content-type'] ?? '') ? parseOrKeep(payload) : payload;
-  return { status, headers, body };
-}
-
-function parseOrKeep(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
+  // Kept as the text that was sent (already serialised), so a replay is the same bytes without parsing it again.
+  return { status, headers, body: payload };
 }

@@ -18,8 +18,8 @@ export interface RecordedResponse {
   status: number;
   /** The few headers a retry must see again (content type, ETag, Location). */
   headers: Record<string, string>;
-  /** The JSON body, or undefined for an empty one. */
-  body: unknown;
+  /** The body as it was sent (JSON text for the API's documents), or undefined for an empty one. */
+  body: string | undefined;
 }
 
 export type IdempotencyClaim =

@@ -3,7 +3,7 @@ import { SqliteIdempotencyStore, type WalSync } from './sqlite-idempotency-store
 
 const HOUR = 60 * 60 * 1000;
 const scope: IdempotencyScope = { principal: 'buyer:u1', method: 'POST', path: '/v1/cases', key: 'k-1' };
-const created: RecordedResponse = { status: 201, headers: { etag: '"0"' }, body: { caseId: 'c1', revision: 0 } };
+const created: RecordedResponse = { status: 201, headers: { etag: '"0"' }, body: '{"caseId":"c1","revision":0}' };
 
 describe('SqliteIdempotencyStore', () => {
   let now: number;
@@ -61,10 +61,10 @@ describe('SqliteIdempotencyStore', () => {
     const first = await started();
     now += 61_000;
     const second = await started();
-    await store.complete(scope, first, { status: 200, headers: {}, body: { from: 'first' } });
+    await store.complete(scope, first, { status: 200, headers: {}, body: 'first' });
     await expect(store.begin(scope, 'hash-a')).resolves.toEqual({ outcome: 'in_progress' });
-    await store.complete(scope, second, { status: 200, headers: {}, body: { from: 'second' } });
-    await expect(store.begin(scope, 'hash-a')).resolves.toMatchObject({ outcome: 'replay', response: { body: { from: 'second' } } });
+    await store.complete(scope, second, { status: 200, headers: {}, body: 'second' });
+    await expect(store.begin(scope, 'hash-a')).resolves.toMatchObject({ outcome: 'replay', response: { body: 'second' } });
   });
 
   it('keeps a record 24 hours, then starts afresh', async () => {

@@ -137,7 +137,7 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
           response: {
             status: row.status ?? 200,
             headers: row.headers ? (JSON.parse(row.headers) as Record<string, string>) : {},
-            body: row.body === null ? undefined : JSON.parse(row.body),
+            body: row.body ?? undefined,
           },
         };
       }
@@ -199,7 +199,7 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
   }
 
   private async record(scope: IdempotencyScope, claimId: string, response: RecordedResponse): Promise<void> {
-    const body = response.body === undefined ? null : JSON.stringify(response.body);
+    const body = response.body ?? null;
     const expiresAt = this.now() + this.retentionMs;
     await this.writes.enqueue(() => void this.finish.run(response.status, JSON.stringify(response.headers), body, expiresAt, claimId, ...scopeParameters(scope)));
     await this.durable();
