@@ -54,6 +54,8 @@ export class OrderRepairPass implements OnApplicationBootstrap, OnModuleDestroy 
   private timer?: NodeJS.Timeout;
   private running?: Promise<RepairReport>;
   abandonAfterMs = ABANDON_UNWRITTEN_CASE_AFTER_MS;
+  /** Running totals for metrics. */
+  readonly totals = { passes: 0, failedPasses: 0, abandoned: 0, watching: 0 };
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -74,7 +76,20 @@ export class OrderRepairPass implements OnApplicationBootstrap, OnModuleDestroy 
 
   /** One pass; concurrent calls share it. */
   runOnce(): Promise<RepairReport> {
-    this.running ??= this.pass().finally(() => (this.running = undefined));
+    this.running ??= this.pass()
+      .then(
+        (report) => {
+          this.totals.passes += 1;
+          this.totals.abandoned += report.abandoned.length;
+          this.totals.watching = report.watching;
+          return report;
+        },
+        (error: unknown) => {
+          this.totals.failedPasses += 1;
+          throw error;
+        },
+      )
+      .finally(() => (this.running = undefined));
     return this.running;
   }
 
