@@ -30,6 +30,24 @@ describe('SqliteIdempotencyStore on the service file', () => {
     await reopened.close();
   });
 
+  it('adds the resource id column to a file made before it, and claims there', async () => {
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(dir, 'nested'), { recursive: true });
+    const old = new Database(path);
+    old.exec(`CREATE TABLE idempotency_records (
+      principal TEXT NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL, idempotency_key TEXT NOT NULL,
+      request_hash TEXT NOT NULL, state TEXT NOT NULL CHECK (state IN ('in_progress', 'completed')), claim_id TEXT NOT NULL,
+      status INTEGER, headers TEXT, body TEXT, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+      PRIMARY KEY (principal, method, path, idempotency_key))`);
+    old.prepare(`INSERT INTO idempotency_records VALUES ('merchant:m-user', 'POST', '/v1/cases/c1/approve', 'retry-1', 'h', 'in_progress', 'c-old', NULL, NULL, NULL, 0, 1)`).run();
+    old.close();
+
+    const store = new SqliteIdempotencyStore({ path });
+    const claim = await store.begin(scope, 'h');
+    expect(claim).toMatchObject({ outcome: 'started', resourceId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    await store.close();
+  });
+
   it('lets only one of two connections claim a key', async () => {
     const a = new SqliteIdempotencyStore({ path });
     const b = new SqliteIdempotencyStore({ path });

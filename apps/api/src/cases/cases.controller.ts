@@ -4,6 +4,7 @@ import { caseIdFor, Clock, PolicyService, StreamReadsService, toCaseView, type C
 import { isOpened, rolesFor, type CaseAction, type RequestCase, type UserCaseCommand } from '@aftersales/domain';
 import { isRole, type Role } from '../auth/caller';
 import { Roles } from '../auth/decorators';
+import { claimedResourceId } from '../idempotency/claimed-resource-id';
 import { Acting, etagOf, IfMatch, type ActingCaller } from './acting';
 import {
   AmendDto,
@@ -80,8 +81,8 @@ export class CasesController {
   @ProblemResponse(409, 'A concurrent write still won after retries')
   @ProblemResponse(422, 'A business rule refused the request (`rule`): amount above refundable, line in another active case, quantity above what is left, kind or window not allowed, cap exceeded')
   async request(@Body() body: RequestCaseDto, @Acting() acting: ActingCaller): Promise<CaseCommandResponse> {
-    // With a key, the caller and key name the case, so a retry after a lost record finds the case the first attempt opened.
-    const caseId = caseIdFor(acting.caller, acting.origin.idempotencyKey);
+    // With a key, every attempt of the request names the same case, so a retry after a crash finds what the first opened.
+    const caseId = caseIdFor(claimedResourceId(acting.reply));
     const channel = body.channel ?? acting.origin.channel;
     const { description, requestedAmount, evidence } = definedFields(body);
     const command: RequestCase = {

@@ -28,6 +28,8 @@ export interface RequestContext {
 export interface IdempotencyClaim {
   scope: IdempotencyScope;
   claimId: string;
+  /** The id a creating request names its resource with: the same for every attempt of one keyed request. */
+  resourceId: string;
 }
 
 const contexts = new WeakMap<IncomingMessage, RequestContext>();

@@ -44,7 +44,7 @@ export class IdempotencyGate {
 
     switch (claim.outcome) {
       case 'started':
-        state.idempotencyClaim = { scope, claimId: claim.claimId };
+        state.idempotencyClaim = { scope, claimId: claim.claimId, resourceId: claim.resourceId };
         return;
       case 'replay':
         throw new IdempotentReplay(claim.response);

@@ -23,8 +23,14 @@ export interface RecordedResponse {
 }
 
 export type IdempotencyClaim =
-  /** First use (or the previous holder's lease ran out): the caller runs the request and then completes or releases. */
-  | { outcome: 'started'; claimId: string }
+  /**
+   * First use (or the previous holder's lease ran out): the caller runs the
+   * request and then completes or releases. `resourceId` is a UUIDv7 drawn
+   * with the first claim of this key and body, and kept by every later claim
+   * of the same request, so a retry after a crash names what the first
+   * attempt created (POST /v1/cases: its case) and converges on it.
+   */
+  | { outcome: 'started'; claimId: string; resourceId: string }
   /** Same key, same body, finished: send this again. */
   | { outcome: 'replay'; response: RecordedResponse }
   /** Same key, another body. */

@@ -25,7 +25,12 @@ export class IdempotencyModule {
     return {
       module: IdempotencyModule,
       providers: [
-        { provide: IDEMPOTENCY_STORE, useFactory: (): IdempotencyStore => new SqliteIdempotencyStore({ path: config.eventStore.sqlitePath }) },
+        {
+          provide: IDEMPOTENCY_STORE,
+          useFactory: (): IdempotencyStore =>
+            // A claim rides the events' fsync only when they are in the same file.
+            new SqliteIdempotencyStore({ path: config.eventStore.sqlitePath, durableClaims: config.eventStore.kind !== 'sqlite' }),
+        },
         IdempotencyStoreShutdown,
       ],
       exports: [IDEMPOTENCY_STORE],

@@ -84,6 +84,41 @@ describe('SqliteIdempotencyStore', () => {
     await expect(store.begin({ ...scope, key: 'd' }, 'h')).resolves.toMatchObject({ outcome: 'replay' });
   });
 
+  it('keeps a lapsed claim, and the resource id a retry converges on, for the retention period', async () => {
+    const first = await store.begin(scope, 'hash-a');
+    if (first.outcome !== 'started') throw new Error(first.outcome);
+    now += 23 * HOUR;
+    await expect(store.purgeExpired()).resolves.toBe(0);
+    now += HOUR;
+    await expect(store.purgeExpired()).resolves.toBe(1);
+  });
+
+  it('draws a time-ordered resource id with a claim, and keeps it when the same request takes a lapsed claim over', async () => {
+    const first = await store.begin(scope, 'hash-a');
+    if (first.outcome !== 'started') throw new Error(first.outcome);
+    expect(first.resourceId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    now += 61_000;
+    await expect(store.begin(scope, 'hash-a')).resolves.toMatchObject({ outcome: 'started', resourceId: first.resourceId });
+  });
+
+  it('draws a new resource id for another body on a lapsed claim, after a release, and after retention', async () => {
+    const first = await store.begin(scope, 'hash-a');
+    if (first.outcome !== 'started') throw new Error(first.outcome);
+    now += 61_000;
+    const other = await store.begin(scope, 'hash-b');
+    if (other.outcome !== 'started') throw new Error(other.outcome);
+    expect(other.resourceId).not.toBe(first.resourceId);
+
+    await store.release(scope, other.claimId);
+    const afresh = await store.begin(scope, 'hash-b');
+    if (afresh.outcome !== 'started') throw new Error(afresh.outcome);
+    expect(afresh.resourceId).not.toBe(other.resourceId);
+
+    await store.complete(scope, afresh.claimId, created);
+    now += 24 * HOUR;
+    await expect(store.begin(scope, 'hash-b')).resolves.not.toMatchObject({ resourceId: afresh.resourceId });
+  });
+
   it('claims the same key twice in one turn of the event loop: the first starts, the second waits', async () => {
     const [a, b] = await Promise.all([store.begin(scope, 'hash-a'), store.begin(scope, 'hash-a')]);
     expect([a.outcome, b.outcome]).toEqual(['started', 'in_progress']);
@@ -134,6 +169,18 @@ describe('SqliteIdempotencyStore durability', () => {
   it('claims without waiting for the disk', async () => {
     await expect(store.begin(scope, 'h')).resolves.toMatchObject({ outcome: 'started' });
     expect(wal.waiting).toHaveLength(0);
+  });
+
+  it('lets a started claim wait for its fsync when asked to (events kept in another store)', async () => {
+    const durable = new SqliteIdempotencyStore({ path: ':memory:', walSync: wal, durableClaims: true });
+    try {
+      const claiming = durable.begin(scope, 'h');
+      expect(await settled(claiming)).toBe(false);
+      wal.finishAll();
+      await expect(claiming).resolves.toMatchObject({ outcome: 'started' });
+    } finally {
+      await durable.close();
+    }
   });
 
   it('records a response only once an fsync asked for after its commit has finished', async () => {

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { WalFileSync } from '@aftersales/event-store';
 import { openSqliteFile } from '../infrastructure/sqlite-file';
 import { randomUUID } from 'node:crypto';
+import { timeOrderedUuid } from '../ids/time-ordered-uuid';
 import { TickTransaction } from './tick-transaction';
 import {
   IDEMPOTENCY_LEASE_MS,
@@ -28,6 +29,13 @@ export interface SqliteIdempotencyStoreOptions {
    * none for `:memory:`.
    */
   walSync?: WalSync;
+  /**
+   * Whether a started claim waits for its fsync. Not needed when the events
+   * live in this same file (see the class comment); needed when they live
+   * elsewhere (EventStoreDB), or a crash could keep the events and lose the
+   * claim's `resourceId`.
+   */
+  durableClaims?: boolean;
 }
 
 /** An fsync of the write-ahead log, off the event loop, shared by whoever asks while it runs. */
@@ -40,6 +48,7 @@ interface RecordRow {
   request_hash: string;
   state: 'in_progress' | 'completed';
   claim_id: string;
+  resource_id: string | null;
   status: number | null;
   headers: string | null;
   body: string | null;
@@ -56,9 +65,12 @@ const PURGE_BATCH = 1000;
  * transaction.
  *
  * Durability: commits use `synchronous=NORMAL` (no fsync on the event loop).
- * A claim need not survive a crash: losing it only lets a retry run the
- * request again, which converges (commands decide on the stored state; a
- * keyed POST /v1/cases names the same case). A completed record must: it is
+ * A claim is not fsynced by itself, yet it is durable whenever what its
+ * request appended is: it was written to the same write-ahead log before
+ * those events, and the fsync that makes them durable covers every frame
+ * before them. So a claim lost in a crash took no events with it, and the
+ * retry starts afresh; a claim that survived keeps its `resourceId`, and
+ * the retry converges on what the first attempt wrote. A completed record is
  * what answers the retry, so `complete` resolves, and the response leaves,
  * only after an fsync of the write-ahead log that began after its COMMIT.
  * A replay waits for the same, so it never answers from a record a crash
@@ -71,6 +83,7 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
   private readonly now: () => number;
   private readonly purgeIntervalMs: number;
   private lastPurge = 0;
+  private readonly durableClaims: boolean;
   private readonly walSync: WalSync | undefined;
   private readonly writes: TickTransaction;
   /** Calls not yet settled (their fsync included), so `close` lets them finish. */
@@ -79,10 +92,10 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
 
   private readonly select: Database.Statement<[string, string, string, string], RecordRow>;
   private readonly remove: Database.Statement<[string, string, string, string]>;
-  private readonly insert: Database.Statement<[string, string, string, string, string, string, number, number]>;
+  private readonly insert: Database.Statement<[string, string, string, string, string, string, string, number, number]>;
   private readonly finish: Database.Statement<[number, string, string | null, number, string, string, string, string, string]>;
   private readonly releaseClaim: Database.Statement<[string, string, string, string, string]>;
-  private readonly purge: Database.Statement<[number, number]>;
+  private readonly purge: Database.Statement<[number, number, number]>;
   private readonly claim: (scope: IdempotencyScope, requestHash: string, now: number) => IdempotencyClaim;
 
   constructor(options: SqliteIdempotencyStoreOptions) {
@@ -90,6 +103,7 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
     this.leaseMs = options.leaseMs ?? IDEMPOTENCY_LEASE_MS;
     this.now = options.now ?? Date.now;
     this.purgeIntervalMs = options.purgeIntervalMs ?? 60_000;
+    this.durableClaims = options.durableClaims ?? false;
     // NORMAL: the records that must survive a crash are made durable by `walSync` (see the class comment).
     this.db = openSqliteFile({ path: options.path, busyTimeoutMs: options.busyTimeoutMs, synchronous: 'NORMAL', schema: `
         CREATE TABLE IF NOT EXISTS idempotency_records (
@@ -100,6 +114,7 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
           request_hash    TEXT    NOT NULL,
           state           TEXT    NOT NULL CHECK (state IN ('in_progress', 'completed')),
           claim_id        TEXT    NOT NULL,
+          resource_id     TEXT,
           status          INTEGER,
           headers         TEXT,
           body            TEXT,
@@ -110,20 +125,25 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
         CREATE INDEX IF NOT EXISTS idempotency_records_expires_at ON idempotency_records (expires_at);
       ` });
 
+    addResourceIdColumn(this.db);
     const key = 'principal = ? AND method = ? AND path = ? AND idempotency_key = ?';
-    this.select = this.db.prepare(`SELECT request_hash, state, claim_id, status, headers, body, expires_at FROM idempotency_records WHERE ${key}`);
+    this.select = this.db.prepare(
+      `SELECT request_hash, state, claim_id, resource_id, status, headers, body, expires_at FROM idempotency_records WHERE ${key}`,
+    );
     this.remove = this.db.prepare(`DELETE FROM idempotency_records WHERE ${key}`);
     this.insert = this.db.prepare(
-      `INSERT INTO idempotency_records (principal, method, path, idempotency_key, request_hash, state, claim_id, created_at, expires_at)
-       VALUES (?, ?, ?, ?, ?, 'in_progress', ?, ?, ?)`,
+      `INSERT INTO idempotency_records (principal, method, path, idempotency_key, request_hash, state, claim_id, resource_id, created_at, expires_at)
+       VALUES (?, ?, ?, ?, ?, 'in_progress', ?, ?, ?, ?)`,
     );
     this.finish = this.db.prepare(
       `UPDATE idempotency_records SET state = 'completed', status = ?, headers = ?, body = ?, expires_at = ?
        WHERE claim_id = ? AND ${key} AND state = 'in_progress'`,
     );
     this.releaseClaim = this.db.prepare(`DELETE FROM idempotency_records WHERE claim_id = ? AND ${key} AND state = 'in_progress'`);
+    // A lapsed claim stays for the retention period: its resource id is what a late retry converges on.
     this.purge = this.db.prepare(
-      `DELETE FROM idempotency_records WHERE rowid IN (SELECT rowid FROM idempotency_records WHERE expires_at <= ? LIMIT ?)`,
+      `DELETE FROM idempotency_records WHERE rowid IN (
+         SELECT rowid FROM idempotency_records WHERE expires_at <= ? AND (state = 'completed' OR created_at <= ?) LIMIT ?)`,
     );
 
     const claim = (scope: IdempotencyScope, requestHash: string, now: number): IdempotencyClaim => {
@@ -141,11 +161,14 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
           },
         };
       }
-      // Absent, or expired (a lapsed lease or a record past retention): claim it afresh.
+      // Absent, or expired (a lapsed lease or a record past retention): claim it afresh,
+      // keeping the id a lapsed claim of this same request drew (its first attempt may have used it).
+      const lapsedSameRequest = row?.state === 'in_progress' && row.request_hash === requestHash ? row.resource_id : null;
+      const resourceId = lapsedSameRequest ?? timeOrderedUuid(now);
       if (row) this.remove.run(...id);
       const claimId = randomUUID();
-      this.insert.run(...id, requestHash, claimId, now, now + this.leaseMs);
-      return { outcome: 'started', claimId };
+      this.insert.run(...id, requestHash, claimId, resourceId, now, now + this.leaseMs);
+      return { outcome: 'started', claimId, resourceId };
     };
     this.claim = claim;
     // Everything asked for in one turn of the event loop commits together.
@@ -169,7 +192,7 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
     const now = this.now();
     let removed = 0;
     for (;;) {
-      const { changes } = this.purge.run(now, PURGE_BATCH);
+      const { changes } = this.purge.run(now, now - this.retentionMs, PURGE_BATCH);
       removed += changes;
       if (changes < PURGE_BATCH) return removed;
     }
@@ -194,7 +217,7 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
       this.purgeIfDue(now);
       return this.claim(scope, requestHash, now);
     });
-    if (claim.outcome === 'replay') await this.durable();
+    if (claim.outcome === 'replay' || (claim.outcome === 'started' && this.durableClaims)) await this.durable();
     return claim;
   }
 
@@ -221,8 +244,14 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
     if (now - this.lastPurge < this.purgeIntervalMs) return;
     this.lastPurge = now;
     // One bounded batch per sweep keeps a request from paying for a large backlog.
-    this.purge.run(now, PURGE_BATCH);
+    this.purge.run(now, now - this.retentionMs, PURGE_BATCH);
   }
+}
+
+/** Files made before claims kept a resource id get the column (NULL in old rows: a fresh id is drawn). */
+function addResourceIdColumn(db: Database.Database): void {
+  const columns = db.prepare(`SELECT name FROM pragma_table_info('idempotency_records')`).pluck().all() as string[];
+  if (!columns.includes('resource_id')) db.exec('ALTER TABLE idempotency_records ADD COLUMN resource_id TEXT');
 }
 
 function defaultWalSync(path: string): WalSync {
