@@ -45,10 +45,10 @@ export class RequestCaseDto {
   @IdField({ description: 'The order the case is about', example: 'o-1001' })
   orderId!: string;
 
-  @EnumField(CASE_KINDS, { description: 'What the buyer wants (DOMAIN.md, Kinds of case)', example: 'return_and_refund' })
+  @EnumField(CASE_KINDS, { description: 'What the buyer wants (docs/reference/case-rules.md)', example: 'return_and_refund' })
   kind!: CaseKind;
 
-  @EnumField(CASE_REASONS, { description: 'Why (DOMAIN.md, Reasons)', example: 'quality_defect' })
+  @EnumField(CASE_REASONS, { description: 'Why (docs/reference/case-rules.md, Reasons)', example: 'quality_defect' })
   reason!: Reason;
 
   @TextField({ optional: true, description: 'The buyer\'s own words' })

@@ -59,7 +59,7 @@ export class CaseResponse {
   @ApiProperty({ enum: DEPARTMENTS }) department!: string;
   @ApiProperty({ enum: CASE_STATUSES }) status!: string;
   @ApiPropertyOptional({ enum: CLOSED_REASONS }) closedReason?: string;
-  @ApiProperty({ description: 'The buyer label for buyers (DOMAIN.md, Case statuses), the status name for everyone else' }) statusLabel!: string;
+  @ApiProperty({ description: 'The buyer label for buyers (docs/reference/case-rules.md, Statuses), the status name for everyone else' }) statusLabel!: string;
   @ApiProperty({ type: 'integer', description: 'Minor units' }) requestedAmount!: number;
   @ApiPropertyOptional({ type: 'integer', description: 'Approved, accepted or ruled amount' }) agreedAmount?: number;
   @ApiProperty({ type: 'integer', description: 'Sum settled to the buyer' }) refunded!: number;
@@ -92,7 +92,7 @@ export class CaseCommandResponse extends CaseResponse {
 export class CaseEventResponse {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ example: 'ReturnRequested' }) type!: string;
-  @ApiProperty({ type: 'object', additionalProperties: true, description: 'The event\'s payload (API.md, Events)' }) data!: Record<string, unknown>;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'The event\'s payload (docs/reference/events.md)' }) data!: Record<string, unknown>;
   @ApiProperty({
     type: 'object',
     additionalProperties: true,

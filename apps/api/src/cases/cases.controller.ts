@@ -43,7 +43,7 @@ function CaseActionRoute(action: CaseAction, summary: string, options: { without
     Post(`:caseId/${action}`),
     HttpCode(200),
     Roles(...roles),
-    ApiOperation({ summary, description: `Roles: ${roles.join(', ')}. Conditions and effects: DOMAIN.md's transition table, action \`${action}\`.` }),
+    ApiOperation({ summary, description: `Roles: ${roles.join(', ')}. Conditions and effects: docs/reference/case-rules.md, Transitions, action \`${action}\`.` }),
     IdPathParam('caseId', 'The case'),
     IfMatchHeader(),
     ApiOkResponse({ type: CaseCommandResponse, description: 'The case as the caller now sees it, and `position`', headers: ETAG_HEADER }),
