@@ -69,11 +69,9 @@ export class ExecuteCaseCommandHandler implements ICommandHandler<ExecuteCaseCom
       const orderId = command.type === 'request' ? command.data.orderId : await this.orderOf(caseId);
       const outcome = await this.orderLock.run(orderId, () => this.attempt(caseId, command, origin, ifMatch));
       if (outcome !== 'conflict') {
-        if (orderId && outcome.appended) {
-          this.rememberOrderOf(caseId, orderId);
-          await this.reconcile(orderId, caseId, origin);
-        }
-        return outcome;
+        if (orderId && outcome.result.appended) this.rememberOrderOf(caseId, orderId);
+        if (orderId && outcome.orderOwesCase) await this.reconcile(orderId, caseId, origin);
+        return outcome.result;
       }
       await this.pause(attempt);
     }
@@ -116,14 +114,14 @@ export class ExecuteCaseCommandHandler implements ICommandHandler<ExecuteCaseCom
     command: ExecuteCaseCommand['command'],
     origin: CommandOrigin,
     ifMatch: number | undefined,
-  ): Promise<CaseCommandResult | 'conflict'> {
+  ): Promise<Attempted | 'conflict'> {
     const now = this.clock.now();
     const kase = await loadCase(this.store, caseId);
     if (kase.state.status === 'none' && kase.revision >= 0) throw new CommandRefusedError(abandoned(command.type));
     if (command.type === 'request' && kase.state.status !== 'none' && kase.state.orderId === command.data.orderId) {
       // The same request again: its case id comes from the caller's Idempotency-Key, so a
       // retry after a crash finds what the first attempt recorded instead of opening another.
-      return this.unchanged(kase);
+      return { result: await this.unchanged(kase), orderOwesCase: false };
     }
     const orderId = command.type === 'request' ? command.data.orderId : kase.state.status === 'none' ? undefined : kase.state.orderId;
     const loadedOrder: Loaded<OrderState> = orderId ? await loadOrder(this.store, orderId) : { state: initialOrderState, revision: -1, lastPosition: 0 };
@@ -143,14 +141,16 @@ export class ExecuteCaseCommandHandler implements ICommandHandler<ExecuteCaseCom
     if (!decision.ok && ANSWERS_BEFORE_IF_MATCH.has(decision.refusal.type)) throw new CommandRefusedError(decision.refusal);
     if (ifMatch !== undefined && ifMatch !== kase.revision) throw new PreconditionFailedError(ifMatch, kase.revision);
     if (!decision.ok) throw new CommandRefusedError(decision.refusal);
-    if (decision.events.length === 0) return this.unchanged(kase);
+    if (decision.events.length === 0) return { result: await this.unchanged(kase), orderOwesCase: false };
 
     const stamped: RecordedCaseEvent[] = decision.events.map((e) => ({ ...e, metadata: { occurredAt: now.toISOString() } }));
     const after = foldCase(stamped, kase.state);
     const required = orderCommandsFor(kase.state, decision.events, after);
 
+    let orderNow: OrderState = order;
     if (required.before.length > 0 && orderId) {
       const held = this.decideOnOrder(order, required.before, now);
+      orderNow = held.reduce(evolveOrder, order);
       if (held.length > 0) {
         try {
           await appendToOrder(this.store, orderId, loadedOrder, toNewEvents([...repairs, ...held], origin, now));
@@ -170,7 +170,11 @@ export class ExecuteCaseCommandHandler implements ICommandHandler<ExecuteCaseCom
       if (ifMatch !== undefined) throw new PreconditionFailedError(ifMatch, typeof error.actual === 'number' ? error.actual : -1);
       return 'conflict';
     }
-    return { state: appended.state, revision: appended.revision, position: appended.lastPosition, appended: true };
+    return {
+      result: { state: appended.state, revision: appended.revision, position: appended.lastPosition, appended: true },
+      // Follow-ups (released lines, settled reservations, what lost attempts left) only when there are any.
+      orderOwesCase: repairOrderForCase(orderNow, caseId, appended).commands.length > 0 || repairs.length > 0,
+    };
   }
 
   /** An answer built on a read: it goes out only once what was read is on disk. */
@@ -191,6 +195,12 @@ export class ExecuteCaseCommandHandler implements ICommandHandler<ExecuteCaseCom
     }
     return events;
   }
+}
+
+/** One attempt's answer, and whether the order now owes the case a follow-up. */
+interface Attempted {
+  result: CaseCommandResult;
+  orderOwesCase: boolean;
 }
 
 /** A case stream the repair pass fenced (RequestAbandoned): it opens no case, now or later. */
