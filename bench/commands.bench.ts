@@ -600,8 +600,10 @@ async function main(): Promise<void> {
     let nextFreeOrder = pool.nextOrder;
     for (const keys of KEY_MODES) {
       // A fresh pool for each measured run, on orders no case has touched yet,
-      // with free lines for twice the warm-up's pace.
-      const needed = Math.ceil(2 * warmCasesPerSecond * SECONDS) + CONNECTIONS * 2;
+      // with free lines for twice the warm-up's pace, and at least the pace the
+      // warm-up allows for: a run without keys may go faster than the warm-up did.
+      const casesPerSecond = Math.max(2 * warmCasesPerSecond, WARM_UP_CASES / WARM_UP_SECONDS);
+      const needed = Math.ceil(casesPerSecond * SECONDS) + CONNECTIONS * 2;
       const moreOrders = Math.ceil(needed / LINES_PER_ORDER);
       const measuredPool = new SlotPool();
       const first = nextFreeOrder;
