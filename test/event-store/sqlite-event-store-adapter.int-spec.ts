@@ -258,7 +258,7 @@ describe('SqliteEventStore', () => {
     it('makes another connection’s commit to the file durable too: durable() fsyncs the log even with nothing of its own', async () => {
       const store = open();
       await store.append('order-0', [event()], { expectedRevision: 'no_stream' });
-      appendRowThroughAnotherConnection(path, 'order-1', 0, 'OFF');
+      await appendRowThroughAnotherConnection(path, 'order-1', 0, 'OFF');
       // Another process's event is visible to stream reads at once.
       expect(await store.readStream('order-1')).toHaveLength(1);
       const fsyncs = holdFsync();
@@ -351,7 +351,7 @@ describe('SqliteEventStore', () => {
     it('sees a stream another component wrote with its own connection to the file', async () => {
       const store = open();
       expect(await store.readStream('order-1')).toEqual([]);
-      appendRowThroughAnotherConnection(path, 'order-1', 0);
+      await appendRowThroughAnotherConnection(path, 'order-1', 0);
       expect(await store.readStream('order-1')).toHaveLength(1);
     });
 
@@ -360,7 +360,7 @@ describe('SqliteEventStore', () => {
       await store.append('order-1', [event()], { expectedRevision: 'no_stream' });
       expect(await store.readStream('order-1', { fromRevision: 1 })).toEqual([]);
 
-      appendRowThroughAnotherConnection(path, 'order-1', 1);
+      await appendRowThroughAnotherConnection(path, 'order-1', 1);
       // This append's events come after the other connection's: the log's head is this store's own again.
       await store.append('order-2', [event()], { expectedRevision: 'no_stream' });
 
@@ -378,7 +378,7 @@ describe('SqliteEventStore', () => {
         other.close();
       }
       expect(await store.readStream('order-1', { fromRevision: 1 })).toEqual([]);
-      appendRowThroughAnotherConnection(path, 'order-1', 1);
+      await appendRowThroughAnotherConnection(path, 'order-1', 1);
       expect(await store.readStream('order-1', { fromRevision: 1 })).toHaveLength(1);
     });
 
@@ -594,7 +594,12 @@ function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
 }
 
 /** Another connection to the file, as another process would have, appending one event row by hand. */
-function appendRowThroughAnotherConnection(path: string, streamName: string, revision: number, synchronous = 'FULL'): void {
+/**
+ * Another connection's write, as another process makes it: the store checks
+ * for such writes once per turn of the event loop, and another process's
+ * write always reaches this one in a later turn, so the next turn is awaited.
+ */
+async function appendRowThroughAnotherConnection(path: string, streamName: string, revision: number, synchronous = 'FULL'): Promise<void> {
   const db = new Database(path);
   try {
     db.pragma(`synchronous = ${synchronous}`);
@@ -604,6 +609,7 @@ function appendRowThroughAnotherConnection(path: string, streamName: string, rev
   } finally {
     db.close();
   }
+  await new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Holds every fsync of the store back until released, one at a time, in the order they were asked for. */

@@ -165,6 +165,10 @@ export class SqliteEventStore implements EventStore {
   /** The log's head as far as `knownTails` go: every event up to it is accounted for. */
   private knownHead = 0;
   private seenDataVersion = -1;
+  private dataVersionChecked = false;
+  private readonly forgetDataVersionCheck = (): void => {
+    this.dataVersionChecked = false;
+  };
   private readonly stats: GroupCommitStats = { batches: 0, appends: 0, events: 0, largestBatch: 0 };
 
   private readonly begin: Database.Statement;
@@ -380,6 +384,12 @@ export class SqliteEventStore implements EventStore {
    * change without costing the tails.
    */
   private forgetTailsIfOthersAppended(): void {
+    // Once per turn of the event loop: every read in one turn sees the file as
+    // of that turn's first check. A read is only a snapshot anyway, and the
+    // writes decided on it carry expected revisions.
+    if (this.dataVersionChecked) return;
+    this.dataVersionChecked = true;
+    setImmediate(this.forgetDataVersionCheck);
     const version = this.dataVersion.get() as number;
     if (version === this.seenDataVersion) return;
     this.seenDataVersion = version;
