@@ -165,6 +165,18 @@ describe('buyer flag', () => {
       expect(await smallRefund(buyerId, bearer)).toMatchObject({ status: 'refunding' });
     });
 
+    it('a flagged buyer\'s cases are in the agents\' pool: the case as an agent sees it offers approve without a claim', async () => {
+      const buyerId = 'u-pool';
+      const bearer = await token({ sub: buyerId, role: 'buyer' });
+      expect((await put(buyerId, { reason: 'abuse' })).status).toBe(200);
+      const opened = await smallRefund(buyerId, bearer);
+      const seen = (await api.call('get', `/v1/cases/${opened.caseId as string}`, t.agent)).body;
+      expect(seen.allowedActions).toEqual(expect.arrayContaining(['approve', 'claim']));
+      expect((await remove(buyerId)).status).toBe(200);
+      const after = (await api.call('get', `/v1/cases/${opened.caseId as string}`, t.agent)).body;
+      expect(after.allowedActions).not.toContain('approve');
+    });
+
     it('a flagged buyer\'s collected return is not express-refunded; once unflagged it is again', async () => {
       const buyerId = 'u-express';
       const bearer = await token({ sub: buyerId, role: 'buyer' });

@@ -266,7 +266,7 @@ export class CasesController {
   private async answer(result: CaseCommandResult, acting: ActingCaller): Promise<CaseCommandResponse> {
     if (!isOpened(result.state)) throw new Error('a case command succeeded without leaving a case');
     const policy = await this.policies.effectiveFor(result.state.merchantId);
-    const view = toCaseView(result.state, result.revision, acting.actor, this.clock.now(), policy);
+    const view = toCaseView(result.state, result.revision, acting.actor, this.clock.now(), policy, result.buyerFlagged);
     acting.reply.header('ETag', etagOf(result.revision));
     return { ...view, position: result.position };
   }

@@ -20,4 +20,6 @@ export interface CaseCommandResult {
   position: number;
   /** False when the command was an idempotent no-op. */
   appended: boolean;
+  /** The buyer's abuse flag as the decision read it: agents' allowedActions depend on it (the pool). */
+  buyerFlagged: boolean;
 }

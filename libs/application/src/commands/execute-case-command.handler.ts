@@ -121,7 +121,7 @@ export class ExecuteCaseCommandHandler implements ICommandHandler<ExecuteCaseCom
     if (command.type === 'request' && kase.state.status !== 'none' && kase.state.orderId === command.data.orderId) {
       // The same request again: its case id comes from the caller's Idempotency-Key, so a
       // retry after a crash finds what the first attempt recorded instead of opening another.
-      return { result: await this.unchanged(kase), orderOwesCase: false };
+      return { result: await this.unchanged(kase, await buyerFlaggedFor(this.store, kase.state, initialOrderState)), orderOwesCase: false };
     }
     const orderId = command.type === 'request' ? command.data.orderId : kase.state.status === 'none' ? undefined : kase.state.orderId;
     const loadedOrder: Loaded<OrderState> = orderId ? await loadOrder(this.store, orderId) : { state: initialOrderState, revision: -1, lastPosition: 0 };
@@ -132,16 +132,12 @@ export class ExecuteCaseCommandHandler implements ICommandHandler<ExecuteCaseCom
     const merchantId = kase.state.status !== 'none' ? kase.state.merchantId : order.status !== 'none' ? order.merchantId : undefined;
     const policy = await this.policies.effectiveFor(merchantId);
 
-    const decision = decideCase(kase.state, command, {
-      now,
-      policy,
-      order: orderForRetriedDecision(order, caseId, kase.revision),
-      buyerFlagged: await buyerFlaggedFor(this.store, kase.state, order),
-    });
+    const buyerFlagged = await buyerFlaggedFor(this.store, kase.state, order);
+    const decision = decideCase(kase.state, command, { now, policy, order: orderForRetriedDecision(order, caseId, kase.revision), buyerFlagged });
     if (!decision.ok && ANSWERS_BEFORE_IF_MATCH.has(decision.refusal.type)) throw new CommandRefusedError(decision.refusal);
     if (ifMatch !== undefined && ifMatch !== kase.revision) throw new PreconditionFailedError(ifMatch, kase.revision);
     if (!decision.ok) throw new CommandRefusedError(decision.refusal);
-    if (decision.events.length === 0) return { result: await this.unchanged(kase), orderOwesCase: false };
+    if (decision.events.length === 0) return { result: await this.unchanged(kase, buyerFlagged), orderOwesCase: false };
 
     const stamped: RecordedCaseEvent[] = decision.events.map((e) => ({ ...e, metadata: { occurredAt: now.toISOString() } }));
     const after = foldCase(stamped, kase.state);
@@ -171,16 +167,16 @@ export class ExecuteCaseCommandHandler implements ICommandHandler<ExecuteCaseCom
       return 'conflict';
     }
     return {
-      result: { state: appended.state, revision: appended.revision, position: appended.lastPosition, appended: true },
+      result: { state: appended.state, revision: appended.revision, position: appended.lastPosition, appended: true, buyerFlagged },
       // Follow-ups (released lines, settled reservations, what lost attempts left) only when there are any.
       orderOwesCase: repairOrderForCase(orderNow, caseId, appended).commands.length > 0 || repairs.length > 0,
     };
   }
 
   /** An answer built on a read: it goes out only once what was read is on disk. */
-  private async unchanged(kase: Loaded<CaseState>): Promise<CaseCommandResult> {
+  private async unchanged(kase: Loaded<CaseState>, buyerFlagged: boolean): Promise<CaseCommandResult> {
     await this.store.durable();
-    return { state: kase.state, revision: kase.revision, position: kase.lastPosition, appended: false };
+    return { state: kase.state, revision: kase.revision, position: kase.lastPosition, appended: false, buyerFlagged };
   }
 
   /** Order events for the `before` commands; a refusal (line held elsewhere, money already reserved) refuses the case command. */

@@ -49,7 +49,7 @@ const parcel = (p: AfterSalesCase['returnParcel']): ParcelView | undefined =>
     ...(p.deliveredAt ? { deliveredAt: p.deliveredAt } : {}),
   };
 
-export function toCaseView(c: AfterSalesCase, revision: number, caller: Actor, now: Date, policy: Policy): CaseView {
+export function toCaseView(c: AfterSalesCase, revision: number, caller: Actor, now: Date, policy: Policy, buyerFlagged = false): CaseView {
   return {
     caseId: c.caseId,
     orderId: c.orderId,
@@ -76,7 +76,7 @@ export function toCaseView(c: AfterSalesCase, revision: number, caller: Actor, n
     ...(c.assignee ? { assignee: c.assignee } : {}),
     priority: c.priority,
     revision,
-    allowedActions: allowedActions(c, caller, now, policy),
+    allowedActions: allowedActions(c, caller, now, policy, buyerFlagged),
     requestedAt: c.requestedAt,
     updatedAt: c.updatedAt,
   };

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { canSeeCase, caseStream, canSeeOrder, eligibility, type Actor, type Eligibility } from '@aftersales/domain';
+import { canSeeCase, caseStream, canSeeOrder, eligibility, initialOrderState, type Actor, type Eligibility } from '@aftersales/domain';
 import type { EventStore, StoredEvent } from '@aftersales/event-store';
 import { Clock } from '../commands/clock';
 import { CommandRefusedError } from '../commands/errors';
-import { loadCase, loadOrder } from '../events/streams';
+import { buyerFlaggedFor, loadCase, loadOrder } from '../events/streams';
 import { EVENT_STORE } from '../infrastructure/tokens';
 import { PolicyService } from '../policy/policy.service';
 import { toCaseView, type CaseView } from './case-view';
@@ -28,7 +28,8 @@ export class StreamReadsService {
   async caseView(caseId: string, caller: Actor): Promise<CaseView> {
     const kase = await loadCase(this.store, caseId);
     if (kase.state.status === 'none' || !canSeeCase(kase.state, caller)) throw notFound(`case ${caseId}`);
-    return toCaseView(kase.state, kase.revision, caller, this.clock.now(), await this.policies.effectiveFor(kase.state.merchantId));
+    const flagged = await buyerFlaggedFor(this.store, kase.state, initialOrderState);
+    return toCaseView(kase.state, kase.revision, caller, this.clock.now(), await this.policies.effectiveFor(kase.state.merchantId), flagged);
   }
 
   /**
