@@ -61,6 +61,28 @@ describe('POST /v1/cases retried after its idempotency record was lost', () => {
     await expectSameCase(attempt);
   });
 
+  it('a keyed case command whose record a crash took back is answered with the case as it is, appending nothing', async () => {
+    const { first, orderId } = await opened();
+    const caseId = first.body.caseId as string;
+    const merchant = await p.merchant(MERCHANT);
+    const key = uniqueId('approve');
+    const approved = await p.act(caseId, 'approve', merchant, {}, { idempotencyKey: key });
+    expect(approved.status).toBe(200);
+    const before = await p.storeSnapshot(caseId, orderId);
+    // The record was committed but not yet on disk when the process died: only the claim is left, lapsed.
+    const lost = db
+      .prepare(`UPDATE idempotency_records SET state = 'in_progress', status = NULL, headers = NULL, body = NULL, expires_at = 0 WHERE idempotency_key = ?`)
+      .run(key);
+    expect(lost.changes).toBe(1);
+
+    const retry = await p.act(caseId, 'approve', merchant, {}, { idempotencyKey: key });
+    expect(retry.status).toBe(200);
+    expect(retry.body).toMatchObject({ caseId, status: approved.body.status, revision: approved.body.revision });
+    expect(await p.storeSnapshot(caseId, orderId)).toEqual(before);
+    // Without the key the same approval is refused: it is not in allowedActions any more.
+    expect((await p.act(caseId, 'approve', merchant, {})).status).toBe(409);
+  });
+
   it('another key opens another case', async () => {
     const attempt = await opened();
     const other = await p.openCase(attempt.buyer, { ...attempt.request, lines: [{ lineId: 'L2', quantity: 1 }] }, { idempotencyKey: uniqueId('key') });

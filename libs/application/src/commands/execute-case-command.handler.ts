@@ -118,6 +118,11 @@ export class ExecuteCaseCommandHandler implements ICommandHandler<ExecuteCaseCom
     const now = this.clock.now();
     const kase = await loadCase(this.store, caseId);
     if (kase.state.status === 'none' && kase.revision >= 0) throw new CommandRefusedError(abandoned(command.type));
+    if (origin.idempotencyKey && kase.recentKeys?.includes(`${origin.actor.role}:${origin.actor.id}:${origin.idempotencyKey}`)) {
+      // This keyed request was recorded already (its events carry the key) and its idempotency
+      // record was lost with a crash: answer with the case as it is rather than decide again.
+      return { result: await this.unchanged(kase, await buyerFlaggedFor(this.store, kase.state, initialOrderState)), orderOwesCase: false };
+    }
     if (command.type === 'request' && kase.state.status !== 'none' && kase.state.orderId === command.data.orderId) {
       // The same request again: its case id comes from the caller's Idempotency-Key, so a
       // retry after a crash finds what the first attempt recorded instead of opening another.

@@ -29,6 +29,31 @@ export interface Loaded<S> {
   revision: number;
   /** Global position of the stream's last event (0: no stream yet). */
   lastPosition: number;
+  /**
+   * The Idempotency-Keys (`<role>:<id>:<key>`) of the stream's latest appends,
+   * newest last: a keyed request whose events are here was recorded,
+   * whatever became of its idempotency record.
+   */
+  recentKeys?: readonly string[];
+}
+
+/** How many appends' keys a folded stream remembers. */
+const RECENT_KEYS = 16;
+
+/** The key a request's events carry in their metadata, with the caller it belongs to. */
+export function requestKeyOf(metadata: Record<string, unknown> | undefined): string | undefined {
+  const key = metadata?.idempotencyKey;
+  const actor = metadata?.actor as { role?: string; id?: string } | undefined;
+  return typeof key === 'string' && actor ? `${actor.role}:${actor.id}:${key}` : undefined;
+}
+
+function withKeys(known: readonly string[] | undefined, metadata: ReadonlyArray<Record<string, unknown> | undefined>): readonly string[] | undefined {
+  let keys = known;
+  for (const m of metadata) {
+    const key = requestKeyOf(m);
+    if (key && keys?.[keys.length - 1] !== key) keys = [...(keys ?? []), key].slice(-RECENT_KEYS);
+  }
+  return keys;
 }
 
 /**
@@ -83,7 +108,7 @@ async function load<S>(store: EventStore, kind: StreamKind<S>, id: string): Prom
   let state = known.state;
   for (const event of newer) state = kind.evolve(state, toDomainEvent(event));
   const last = newer[newer.length - 1];
-  const loaded: Loaded<S> = { state, revision: last.revision, lastPosition: last.position };
+  const loaded: Loaded<S> = { state, revision: last.revision, lastPosition: last.position, recentKeys: withKeys(known.recentKeys, newer.map((e) => e.metadata)) };
   folded.set(stream, loaded);
   return loaded;
 }
@@ -101,7 +126,7 @@ async function append<S>(store: EventStore, kind: StreamKind<S>, id: string, loa
   const appended = await store.append(stream, events, { expectedRevision: expectedAfter(loaded.revision) });
   let state = folded ?? loaded.state;
   if (folded === undefined) for (const event of events) state = kind.evolve(state, newDomainEvent(event));
-  const next: Loaded<S> = { state, revision: appended.nextExpectedRevision, lastPosition: appended.position };
+  const next: Loaded<S> = { state, revision: appended.nextExpectedRevision, lastPosition: appended.position, recentKeys: withKeys(loaded.recentKeys, events.map((e) => e.metadata)) };
   foldedFor(store).set(stream, next);
   return next;
 }

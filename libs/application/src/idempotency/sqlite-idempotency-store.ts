@@ -71,10 +71,13 @@ const PURGE_BATCH = 1000;
  * before them. So a claim lost in a crash took no events with it, and the
  * retry starts afresh; a claim that survived keeps its `resourceId`, and
  * the retry converges on what the first attempt wrote. A completed record is
- * what answers the retry, so `complete` resolves, and the response leaves,
- * only after an fsync of the write-ahead log that began after its COMMIT.
- * A replay waits for the same, so it never answers from a record a crash
- * could still take back.
+ * not waited for either: its fsync is asked for and the response leaves at
+ * once. The key is recorded durably where it matters, in the metadata of the
+ * events the request appended (in their own append); a retry whose record a
+ * crash took back runs again and the command path answers with the case as
+ * it is, appending nothing (a keyed command costs one fsync, not two). A
+ * replay waits for an fsync that began after its read, so it never answers
+ * from a record a crash could still take back.
  */
 export class SqliteIdempotencyStore implements IdempotencyStore {
   private readonly db: Database.Database;
@@ -206,7 +209,8 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
   // What was asked for before close still commits, and its fsync is waited for.
   private async shutDown(): Promise<void> {
     this.writes.close();
-    await Promise.allSettled(this.running);
+    // A record asks for its fsync once committed: wait for those too.
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
     await this.walSync?.close();
     this.db.close();
   }
@@ -225,7 +229,8 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
     const body = response.body ?? null;
     const expiresAt = this.now() + this.retentionMs;
     await this.writes.enqueue(() => void this.finish.run(response.status, JSON.stringify(response.headers), body, expiresAt, claimId, ...scopeParameters(scope)));
-    await this.durable();
+    // Asked for, not waited for (see the class comment): the request's events carry its key.
+    void this.track(this.durable().catch(() => undefined));
   }
 
   /** Resolves once everything committed so far is on disk. */
