@@ -152,7 +152,8 @@ describe('fuzzing every POST/PUT route', () => {
     lines: [{ lineId: 'L1', sku: 's', productId: 'p', title: 't', category: 'c', supplierId: 's', quantity: 1, unitPrice: 12_000, paidAmount: 12_000, noReasonReturn: true }],
   };
 
-  type Target = { name: string; method: 'POST' | 'PUT'; path: () => string; role: keyof typeof tokens; template: Record<string, unknown> };
+  /** `read`: for a route a random body may pass (it replaces or sets something), what it changes, read back. */
+  type Target = { name: string; method: 'POST' | 'PUT'; path: () => string; role: keyof typeof tokens; template: Record<string, unknown>; read?: () => Promise<unknown> };
   const caseAction = (action: string, role: keyof typeof tokens, template: Record<string, unknown> = {}): Target => ({
     name: `POST /v1/cases/:id/${action}`,
     method: 'POST',
@@ -194,24 +195,37 @@ describe('fuzzing every POST/PUT route', () => {
     caseAction('note', 'admin', { text: 't' }),
     caseAction('compensate', 'agent', { amount: 10, form: 'coupon', note: 'n' }),
     caseAction('rate', 'buyer', { score: 5, nps: 10, comment: 'c' }),
-    { name: 'PUT /v1/policies/:scope', method: 'PUT', path: () => '/v1/policies/merchant-fuzz-policy', role: 'admin', template: { merchantResponse: 'PT48H', maxAmendments: 3 } },
+    {
+      name: 'PUT /v1/policies/:scope',
+      method: 'PUT',
+      path: () => '/v1/policies/merchant-fuzz-policy',
+      role: 'admin',
+      template: { merchantResponse: 'PT48H', maxAmendments: 3 },
+      read: async () => (await p.api.get('/v1/policies/merchant-fuzz-policy', { token: tokens.admin })).body,
+    },
+    {
+      name: 'PUT /v1/buyers/:buyerId/flag',
+      method: 'PUT',
+      path: () => '/v1/buyers/fuzz-buyer/flag',
+      role: 'admin',
+      template: { reason: 'many returns' },
+      read: async () => (await p.api.get('/v1/buyers/fuzz-buyer/flag', { token: tokens.admin })).body,
+    },
   ];
 
   it.each(targets.map((t) => [t.name, t] as const))('%s: hostile bodies never 5xx, always problem+json, never appended', async (_name, target) => {
     const template = target.name === 'POST /v1/cases' ? { ...target.template, orderId } : target.template;
-    const isPolicy = target.name.startsWith('PUT /v1/policies');
-    const readPolicy = async () => (await p.api.get(target.path(), { token: tokens.admin })).body;
-    // A policy PUT may be valid by chance (it replaces the overrides): then the policy read afterwards is the new baseline.
-    let policy = isPolicy ? await readPolicy() : undefined;
+    // A policy or flag PUT may be valid by chance (it replaces or sets): then what is read afterwards is the new baseline.
+    let baseline = target.read ? await target.read() : undefined;
     await fc.assert(
       fc.asyncProperty(wires(template), async (wire) => {
         const response = await p.api.request(target.method, target.path(), { token: tokens[target.role], raw: wire.raw, contentType: wire.contentType });
         expectNoServerErrorAndProblem(response, wire);
-        if (!isPolicy && response.status < 300) throw new Error(`accepted: ${wire.label} ${describeResponse(response)}`);
-        if (isPolicy) {
-          const now = await readPolicy();
-          if (response.status >= 400) expect(now).toEqual(policy);
-          policy = now;
+        if (!target.read && response.status < 300) throw new Error(`accepted: ${wire.label} ${describeResponse(response)}`);
+        if (target.read) {
+          const now = await target.read();
+          if (response.status >= 400) expect(now).toEqual(baseline);
+          baseline = now;
         }
       }),
       { numRuns: RUNS_PER_ROUTE },
