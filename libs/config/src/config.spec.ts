@@ -28,7 +28,7 @@ describe('configuration', () => {
       expect.arrayContaining([
         expect.stringMatching(/^PORT: must be an integer from 0 to 65535 \(got "eighty"\)$/),
         expect.stringMatching(/^EVENT_STORE: must be one of sqlite, eventstoredb/),
-        expect.stringMatching(/^PAYMENTS: must be sandbox \(http not available yet\) \(got "stripe"\)$/),
+        expect.stringMatching(/^PAYMENTS: must be one of sandbox, http \(got "stripe"\)$/),
         expect.stringMatching(/^RATE_LIMIT_PER_MINUTE: must be an integer from 1/),
       ]),
     );
@@ -41,20 +41,29 @@ describe('configuration', () => {
     expect(config.eventStore).toMatchObject({ kind: 'eventstoredb', connectionString: 'esdb://localhost:2113?tls=false' });
   });
 
-  it('stops on a value that selects something not built yet, naming the variable', () => {
+  it('needs a URL for each real backend it is switched to', () => {
     expect(problemsOf({ READ_STORE: 'postgres', PAYMENTS: 'http', LOGISTICS: 'http' })).toEqual([
-      'READ_STORE: postgres is not available yet (only sqlite, the default: read models are kept in the SQLite file)',
-      'PAYMENTS: http is not available yet (only sandbox, the default: refunds settle through the signed payment callback)',
-      'LOGISTICS: http is not available yet (only sandbox, the default: parcels move through the signed logistics callback)',
+      'DATABASE_URL: is required when READ_STORE=postgres',
+      'PAYMENTS_URL: is required when PAYMENTS=http',
+      'LOGISTICS_URL: is required when LOGISTICS=http',
     ]);
-    expect(problemsOf({ READ_STORE: 'sqlite', PAYMENTS: 'sandbox', LOGISTICS: 'sandbox' })).toEqual([]);
+    const config = loadConfig({
+      READ_STORE: 'postgres',
+      DATABASE_URL: 'postgres://app@db/aftersales',
+      PAYMENTS: 'http',
+      PAYMENTS_URL: 'https://pay.example/refunds',
+      LOGISTICS: 'http',
+      LOGISTICS_URL: 'https://carrier.example/pickups',
+      SANDBOX_PAYMENT_SETTLE_MS: '20',
+    });
+    expect(config.readStore).toEqual({ kind: 'postgres', databaseUrl: 'postgres://app@db/aftersales', sqlitePath: './data/aftersales.db' });
+    expect(config.integrations).toMatchObject({ payments: 'http', paymentsUrl: 'https://pay.example/refunds', logistics: 'http', sandboxPaymentSettleMs: 20 });
+    expect(problemsOf({ DATABASE_URL: 'mysql://db/x' })).toEqual(['DATABASE_URL: must use one of the schemes postgres, postgresql (got "mysql://db/x")']);
   });
 
-  it('refuses variables nothing reads yet instead of ignoring them', () => {
-    expect(problemsOf({ DATABASE_URL: 'postgres://app:hunter2@db/aftersales', SANDBOX_PAYMENT_SETTLE_MS: '500' })).toEqual([
-      'DATABASE_URL: is not used yet (nothing reads PostgreSQL until READ_STORE=postgres is built); unset it',
-      'SANDBOX_PAYMENT_SETTLE_MS: is not used yet (the sandbox settles nothing by itself; refunds settle through the signed payment callback); unset it',
-    ]);
+  it('sends the sandbox providers\' callbacks to this service unless told otherwise', () => {
+    expect(loadConfig({ PORT: '4100' }).integrations.sandboxCallbackUrl).toBe('http://127.0.0.1:4100');
+    expect(loadConfig({ SANDBOX_CALLBACK_URL: 'http://api:3000' }).integrations.sandboxCallbackUrl).toBe('http://api:3000');
   });
 
   it('refuses URLs with the wrong scheme', () => {

@@ -3,8 +3,9 @@ import { EnvReader } from './env-reader';
 
 export type EventStoreKind = 'sqlite' | 'eventstoredb';
 export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256';
-/** Only the sandbox is built: no outbound calls; refunds and parcels move through the signed callbacks. */
-export type ProviderMode = 'sandbox';
+/** `sandbox`: the embedded stand-in answering through the signed callbacks; `http`: a real provider. */
+export type ProviderMode = 'sandbox' | 'http';
+export type ReadStoreKind = 'sqlite' | 'postgres';
 
 /** Secrets that make a development start work; a production start refuses them. */
 export const DEVELOPMENT_JWT_SECRET = 'aftersales-development-jwt-secret-do-not-use-in-production';
@@ -23,8 +24,11 @@ export interface AppConfig {
   eventStore:
     | { kind: 'sqlite'; sqlitePath: string }
     | { kind: 'eventstoredb'; connectionString: string; sqlitePath: string };
-  /** Read models live in the SQLite file; READ_STORE=postgres is not built yet. */
-  readStore: { kind: 'sqlite'; sqlitePath: string };
+  /**
+   * Read models, worker state (checkpoints, pending deadlines) and, with
+   * PostgreSQL, everything that must be shared by several API machines.
+   */
+  readStore: { kind: 'sqlite'; sqlitePath: string } | { kind: 'postgres'; databaseUrl: string; sqlitePath: string };
   /** Unset: the process starts (and owns) a local redis-server. */
   redisUrl?: string;
   auth: {
@@ -38,7 +42,15 @@ export interface AppConfig {
   integrations: {
     webhookSecret: string;
     payments: ProviderMode;
+    /** With PAYMENTS=http: the payment centre's refund endpoint. */
+    paymentsUrl?: string;
     logistics: ProviderMode;
+    /** With LOGISTICS=http: the carrier's pickup booking endpoint. */
+    logisticsUrl?: string;
+    /** How long the sandbox payment centre takes to settle a refund. */
+    sandboxPaymentSettleMs: number;
+    /** Where the sandbox providers send their signed callbacks: this service's own API. */
+    sandboxCallbackUrl: string;
   };
   rateLimitPerMinute: number;
   /** The platform policy defaults from POLICY_* (the layer under the platform and merchant policies). */
@@ -69,9 +81,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const connectionString = read.url('EVENTSTORE_CONNECTION_STRING', ['esdb', 'esdb+discover', 'kurrentdb', 'kurrentdb+discover', 'kdb', 'kdb+discover']);
   if (eventStoreKind === 'eventstoredb') read.require('EVENTSTORE_CONNECTION_STRING', 'when EVENT_STORE=eventstoredb');
 
-  // Names API.md reserves for parts not built yet: refused rather than silently ignored.
-  read.notBuiltYet('READ_STORE', 'sqlite', ['postgres'], 'read models are kept in the SQLite file');
-  read.unused('DATABASE_URL', 'nothing reads PostgreSQL until READ_STORE=postgres is built');
+  const readStoreKind = read.oneOf<ReadStoreKind>('READ_STORE', ['sqlite', 'postgres'], 'sqlite');
+  const databaseUrl = read.url('DATABASE_URL', ['postgres', 'postgresql']);
+  if (readStoreKind === 'postgres') read.require('DATABASE_URL', 'when READ_STORE=postgres');
 
   const redisUrl = read.url('REDIS_URL', ['redis', 'rediss']);
 
@@ -118,6 +130,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   const trustProxy = readTrustProxy(read);
 
+  const payments = read.oneOf<ProviderMode>('PAYMENTS', ['sandbox', 'http'], 'sandbox');
+  const paymentsUrl = read.url('PAYMENTS_URL', ['http', 'https']);
+  if (payments === 'http') read.require('PAYMENTS_URL', 'when PAYMENTS=http');
+  const logistics = read.oneOf<ProviderMode>('LOGISTICS', ['sandbox', 'http'], 'sandbox');
+  const logisticsUrl = read.url('LOGISTICS_URL', ['http', 'https']);
+  if (logistics === 'http') read.require('LOGISTICS_URL', 'when LOGISTICS=http');
+
   const policyVariables = new Set(POLICY_NAMES.map(policyEnvVariable));
   for (const name of Object.keys(env)) {
     // A misspelt policy variable would otherwise be ignored without a word.
@@ -135,7 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       eventStoreKind === 'eventstoredb'
         ? { kind: 'eventstoredb', connectionString: connectionString ?? '', sqlitePath }
         : { kind: 'sqlite', sqlitePath },
-    readStore: { kind: 'sqlite', sqlitePath },
+    readStore: readStoreKind === 'postgres' ? { kind: 'postgres', databaseUrl: databaseUrl ?? '', sqlitePath } : { kind: 'sqlite', sqlitePath },
     redisUrl,
     auth: {
       algorithm,
@@ -147,24 +166,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     integrations: {
       webhookSecret: givenWebhookSecret ?? DEVELOPMENT_WEBHOOK_SECRET,
-      payments: read.notBuiltYet('PAYMENTS', 'sandbox', ['http'], 'refunds settle through the signed payment callback'),
-      logistics: read.notBuiltYet('LOGISTICS', 'sandbox', ['http'], 'parcels move through the signed logistics callback'),
+      payments,
+      paymentsUrl,
+      logistics,
+      logisticsUrl,
+      sandboxPaymentSettleMs: read.integer('SANDBOX_PAYMENT_SETTLE_MS', 500, 0, 86_400_000),
+      sandboxCallbackUrl: read.url('SANDBOX_CALLBACK_URL', ['http', 'https']) ?? `http://127.0.0.1:${port}`,
     },
     rateLimitPerMinute: read.integer('RATE_LIMIT_PER_MINUTE', 6000, 1, 10_000_000),
     policyDefaults: policy.ok ? policy.overrides : {},
   };
 
-  // The sandbox does not settle refunds by itself (the payment callback does), so a delay would mean nothing.
-  read.unused('SANDBOX_PAYMENT_SETTLE_MS', 'the sandbox settles nothing by itself; refunds settle through the signed payment callback');
-
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;
 }
 
-/**
- * Every variable the service reads besides POLICY_* (API.md's configuration table, plus NODE_ENV and LOG_LEVEL);
- * READ_STORE=postgres, DATABASE_URL, PAYMENTS=http, LOGISTICS=http and SANDBOX_PAYMENT_SETTLE_MS are read to be refused.
- */
+/** Every variable the service reads besides POLICY_* (API.md's configuration table, plus the ones README adds). */
 export const CONFIG_VARIABLES = [
   'NODE_ENV',
   'LOG_LEVEL',
@@ -185,7 +202,10 @@ export const CONFIG_VARIABLES = [
   'INTEGRATION_WEBHOOK_SECRET',
   'PAYMENTS',
   'LOGISTICS',
+  'PAYMENTS_URL',
+  'LOGISTICS_URL',
   'SANDBOX_PAYMENT_SETTLE_MS',
+  'SANDBOX_CALLBACK_URL',
   'RATE_LIMIT_PER_MINUTE',
   'METRICS_TOKEN',
   'TRUST_PROXY',
