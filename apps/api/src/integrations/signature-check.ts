@@ -1,9 +1,10 @@
 import { applyDecorators, Inject, Injectable } from '@nestjs/common';
 import { ApiHeader } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { ACCEPTED_SIGNATURES, APP_CONFIG, Clock, SIGNATURE_TOLERANCE_MS, type AcceptedSignatureStore } from '@aftersales/application';
 import type { AppConfig } from '@aftersales/config';
+import { signatureDigest } from '@aftersales/integrations';
 import { RouteChecks, type RouteCheck } from '../auth/route-check';
 import { requestContext } from '../http/request-context';
 import { ProblemException } from '../problem/problem';
@@ -40,11 +41,6 @@ export function parseSignatureHeader(header: unknown): ParsedSignature | undefin
     // Other schemes are ignored, so a sender can add one before this side knows it.
   }
   return timestamp === undefined || digests.length === 0 ? undefined : { timestamp, digests };
-}
-
-/** The v1 digest of a body: hex HMAC-SHA256 of `<t>.<raw body>`. */
-export function signatureDigest(secret: string, timestamp: number, body: Buffer): string {
-  return createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest('hex');
 }
 
 const refused = (detail: string): ProblemException =>
