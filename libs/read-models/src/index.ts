@@ -1,0 +1,19 @@
+// @aftersales/read-models: projections into Kysely tables (SQLite | PostgreSQL) and the queries over them.
+
+export * from './store/tables';
+export * from './store/read-store';
+export * from './store/migrations';
+export * from './projections/projection';
+export * from './projections/index';
+export { caseListProjection, CASE_LIST } from './projections/case-list.projection';
+export { caseTimelineProjection, CASE_TIMELINE } from './projections/case-timeline.projection';
+export { CASE_EVENT_TYPES } from './projections/case-events';
+export * from './runner/checkpoints';
+export * from './runner/projection-lock';
+export * from './runner/projection-runner';
+export * from './queries/reader-scope';
+export * from './queries/list-cursor';
+export * from './queries/case-list.query';
+export * from './queries/case-timeline.query';
+export * from './queries/projection-progress';
+export * from './read-models.module';

@@ -1,0 +1,215 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Transaction } from 'kysely';
+import { Client } from 'pg';
+import { ADVISORY_LOCK_CLASS } from '../store/migrations';
+import { pgTypes, type ReadStore } from '../store/read-store';
+import type { ReadModelTables } from '../store/tables';
+
+/** Another process runs the projection now: the batch in hand must not be stored. */
+export class LockLostError extends Error {
+  constructor(name: string) {
+    super(`Projection ${name}: another projector has taken over`);
+    this.name = 'LockLostError';
+  }
+}
+
+/**
+ * Who runs a projection when several projector processes do (ARCHITECTURE.md
+ * rule 8): one active instance per projection, the others waiting to take
+ * over. Even if two ever wrote at once, the checkpoint guard in the batch's
+ * transaction keeps them from applying an event twice; the lock keeps them
+ * from doing the work twice.
+ */
+export interface ProjectionLock {
+  /** Waits until this process holds the lock; false when `stopped()` turned true first. */
+  acquire(stopped: () => boolean): Promise<boolean>;
+  /** Resolves once a lock this process held is lost (a fresh promise after each acquire). */
+  readonly lost: Promise<void>;
+  /** Inside a batch's transaction, before anything is written: throws LockLostError if the lock is no longer ours. */
+  fence(trx: Transaction<ReadModelTables>): Promise<void>;
+  release(): Promise<void>;
+}
+
+export interface LockTiming {
+  /** How often a waiting process tries again (default 1 s). */
+  retryMs?: number;
+  /** SQLite: how long a lease lasts without renewal; a dead holder is replaced after at most this (default 10 s). */
+  leaseMs?: number;
+}
+
+export const lockOwnerId = (): string => `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
+
+export function projectionLock(store: ReadStore, name: string, timing: LockTiming = {}): ProjectionLock {
+  return store.dialect === 'postgres' ? new AdvisoryLock(store.databaseUrl ?? '', name, timing) : new SqliteLease(store, name, timing);
+}
+
+/**
+ * SQLite: a lease row (`rm_leases`) renewed a few times per lease period;
+ * one that has run out may be taken by anyone. Every batch renews it in its
+ * own transaction, so a holder that stalled past its lease stores nothing.
+ */
+class SqliteLease implements ProjectionLock {
+  private readonly owner = lockOwnerId();
+  private readonly retryMs: number;
+  private readonly leaseMs: number;
+  private renewTimer?: NodeJS.Timeout;
+  private held = false;
+  private markLost: () => void = () => undefined;
+  lost: Promise<void> = new Promise(() => undefined);
+
+  constructor(
+    private readonly store: ReadStore,
+    private readonly name: string,
+    timing: LockTiming,
+  ) {
+    this.retryMs = timing.retryMs ?? 1000;
+    this.leaseMs = timing.leaseMs ?? 10_000;
+  }
+
+  async acquire(stopped: () => boolean): Promise<boolean> {
+    while (!stopped()) {
+      if (await this.tryTake()) {
+        this.held = true;
+        this.lost = new Promise((resolve) => (this.markLost = resolve));
+        this.renewTimer = setInterval(() => void this.renew(), Math.max(50, Math.floor(this.leaseMs / 3)));
+        this.renewTimer.unref();
+        return true;
+      }
+      await sleep(this.retryMs);
+    }
+    return false;
+  }
+
+  async fence(trx: Transaction<ReadModelTables>): Promise<void> {
+    const result = await trx
+      .updateTable('rm_leases')
+      .set({ expires_at: Date.now() + this.leaseMs })
+      .where('name', '=', this.name)
+      .where('owner', '=', this.owner)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) {
+      this.lose();
+      throw new LockLostError(this.name);
+    }
+  }
+
+  async release(): Promise<void> {
+    clearInterval(this.renewTimer);
+    if (!this.held) return;
+    this.held = false;
+    // A clean stop hands over at once instead of after the lease runs out.
+    await this.store.db.deleteFrom('rm_leases').where('name', '=', this.name).where('owner', '=', this.owner).execute().catch(() => undefined);
+  }
+
+  private async tryTake(): Promise<boolean> {
+    return this.store.db.transaction().execute(async (trx) => {
+      const now = Date.now();
+      const lease = await trx.selectFrom('rm_leases').select(['owner', 'expires_at']).where('name', '=', this.name).executeTakeFirst();
+      if (lease && lease.owner !== this.owner && lease.expires_at > now) return false;
+      await trx
+        .insertInto('rm_leases')
+        .values({ name: this.name, owner: this.owner, expires_at: now + this.leaseMs })
+        .onConflict((oc) => oc.column('name').doUpdateSet({ owner: this.owner, expires_at: now + this.leaseMs }))
+        .execute();
+      return true;
+    });
+  }
+
+  private async renew(): Promise<void> {
+    if (!this.held) return;
+    try {
+      const result = await this.store.db
+        .updateTable('rm_leases')
+        .set({ expires_at: Date.now() + this.leaseMs })
+        .where('name', '=', this.name)
+        .where('owner', '=', this.owner)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) this.lose();
+    } catch {
+      // A busy file this time: the next renewal (or the batch's fence) decides.
+    }
+  }
+
+  private lose(): void {
+    if (!this.held) return;
+    this.held = false;
+    clearInterval(this.renewTimer);
+    this.markLost();
+  }
+}
+
+/**
+ * PostgreSQL: a session advisory lock on a connection of its own. The
+ * server releases it when that connection ends, so a killed projector's
+ * lock goes with its socket and a waiting one takes over.
+ */
+class AdvisoryLock implements ProjectionLock {
+  private readonly retryMs: number;
+  private client?: Client;
+  private held = false;
+  private markLost: () => void = () => undefined;
+  lost: Promise<void> = new Promise(() => undefined);
+
+  constructor(
+    private readonly databaseUrl: string,
+    private readonly name: string,
+    timing: LockTiming,
+  ) {
+    this.retryMs = timing.retryMs ?? 1000;
+  }
+
+  async acquire(stopped: () => boolean): Promise<boolean> {
+    while (!stopped()) {
+      try {
+        const client = await this.connection();
+        const result = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1, hashtext($2)) as locked', [ADVISORY_LOCK_CLASS, `projection:${this.name}`]);
+        if (result.rows[0]?.locked) {
+          this.held = true;
+          this.lost = new Promise((resolve) => (this.markLost = resolve));
+          return true;
+        }
+      } catch {
+        await this.dropConnection();
+      }
+      await sleep(this.retryMs);
+    }
+    return false;
+  }
+
+  async fence(): Promise<void> {
+    if (!this.held) throw new LockLostError(this.name);
+  }
+
+  async release(): Promise<void> {
+    this.held = false;
+    await this.dropConnection();
+  }
+
+  private async connection(): Promise<Client> {
+    if (this.client) return this.client;
+    const client = new Client({ connectionString: this.databaseUrl, types: pgTypes });
+    client.on('error', () => this.lose(client));
+    client.on('end', () => this.lose(client));
+    await client.connect();
+    this.client = client;
+    return client;
+  }
+
+  private lose(client: Client): void {
+    if (this.client !== client) return;
+    this.client = undefined;
+    if (this.held) {
+      this.held = false;
+      this.markLost();
+    }
+  }
+
+  private async dropConnection(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    await client?.end().catch(() => undefined);
+  }
+}

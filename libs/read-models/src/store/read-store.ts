@@ -1,0 +1,87 @@
+import Database from 'better-sqlite3';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver } from 'kysely';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Pool, types as pgTypeParsers, type PoolConfig } from 'pg';
+import type { AppConfig } from '@aftersales/config';
+import type { ReadModelTables } from './tables';
+
+export type ReadStoreDialect = 'sqlite' | 'postgres';
+
+/** The read models' database: one Kysely instance and what kind of server is behind it. */
+export interface ReadStore {
+  readonly dialect: ReadStoreDialect;
+  readonly db: Kysely<ReadModelTables>;
+  /** PostgreSQL: where to open a dedicated connection (advisory locks live as long as it does). */
+  readonly databaseUrl?: string;
+  close(): Promise<void>;
+}
+
+const PG_INT8 = 20;
+const PG_NUMERIC = 1700;
+const toNumber = (value: string): number => Number(value);
+
+/**
+ * Positions, amounts and sums are `bigint` (or `numeric`) on PostgreSQL; pg
+ * hands those back as strings unless told otherwise. Every value here stays
+ * below 2^53. Set per pool, so no other pg user in the process is affected.
+ */
+export const pgTypes = {
+  getTypeParser: (oid: number, format?: 'text' | 'binary') =>
+    oid === PG_INT8 || oid === PG_NUMERIC ? toNumber : pgTypeParsers.getTypeParser(oid, format ?? 'text'),
+} as NonNullable<PoolConfig['types']>;
+
+/**
+ * Kysely's SQLite driver opens transactions with a plain BEGIN, which only
+ * takes the write lock at the first write: when another connection to the
+ * file (the event store's) commits in between, that write fails at once with
+ * SQLITE_BUSY instead of waiting. BEGIN IMMEDIATE takes the lock up front,
+ * waiting up to the busy timeout.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  constructor(private readonly database: Database.Database) {
+    super({ database });
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver({ database: this.database });
+  }
+}
+
+/**
+ * Opens the read store `config.readStore` names. On SQLite, its own
+ * connection to the events' file (API.md: "events and read models file"), in
+ * WAL mode with synchronous NORMAL: read models can be rebuilt, so losing the
+ * last commit in a power cut costs a replay, not an answer.
+ */
+export function openReadStore(readStore: AppConfig['readStore']): ReadStore {
+  if (readStore.kind === 'postgres') {
+    const pool = new Pool({ connectionString: readStore.databaseUrl, max: 10, types: pgTypes });
+    const db = new Kysely<ReadModelTables>({ dialect: new PostgresDialect({ pool }) });
+    return { dialect: 'postgres', db, databaseUrl: readStore.databaseUrl, close: () => db.destroy() };
+  }
+  const database = openSqlite(readStore.sqlitePath);
+  const db = new Kysely<ReadModelTables>({ dialect: new ImmediateSqliteDialect(database) });
+  return { dialect: 'sqlite', db, close: () => db.destroy() };
+}
+
+function openSqlite(path: string): Database.Database {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const database = new Database(path, { timeout: 5000 });
+  try {
+    database.pragma('journal_mode = WAL');
+    database.pragma('synchronous = NORMAL');
+    // The event store's own thread copies the log back (WalCheckpointer); this is the same backstop it keeps.
+    database.pragma('wal_autocheckpoint = 10000');
+    return database;
+  } catch (error) {
+    database.close();
+    throw error;
+  }
+}
