@@ -1,4 +1,5 @@
 import { signatureHeader } from '../signature';
+import { networkFailure } from './network-failure';
 import { ProviderRejectedError, ProviderRetryableError } from '../provider-errors';
 
 /** How long one request to a provider may take, answer included, unless an adapter is told otherwise. */
@@ -126,14 +127,6 @@ async function readAnswer(response: Response): Promise<string> {
     chunks.push(value);
   }
   return Buffer.concat(chunks).toString('utf8');
-}
-
-function networkFailure(error: unknown, timeoutMs: number): string {
-  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return `no answer within ${timeoutMs} ms`;
-  const cause = error instanceof Error ? (error.cause as { code?: string; message?: string } | undefined) : undefined;
-  if (cause?.code) return cause.code;
-  if (cause?.message) return cause.message;
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** Retry-After as seconds or an HTTP date, in milliseconds from now; undefined when absent or unreadable. */

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { networkFailure } from '../http/network-failure';
 import { signatureHeaderAt, unixSeconds } from '../signature';
 
 export interface SandboxCallbacksOptions {
@@ -75,7 +76,9 @@ export class SandboxCallbacks {
    * submits again whatever never settled.
    */
   async deliver(path: string, body: unknown, options: DeliveryOptions = {}): Promise<DeliveryOutcome> {
-    const url = new URL(path, this.options.baseUrl.endsWith('/') ? this.options.baseUrl : `${this.options.baseUrl}/`).toString();
+    // Relative to the base URL's path, so a service mounted under a prefix gets its callbacks there.
+    const base = this.options.baseUrl.endsWith('/') ? this.options.baseUrl : `${this.options.baseUrl}/`;
+    const url = new URL(path.replace(/^\/+/, ''), base).toString();
     const bytes = Buffer.from(JSON.stringify(body), 'utf8');
     let lastT = 0;
     let lastProblem = '';
@@ -95,7 +98,7 @@ export class SandboxCallbacks {
         lastProblem = `${status} ${(await response.text().catch(() => '')).slice(0, 300)}`;
       } catch (error) {
         if (this.closed) return 'closed';
-        lastProblem = error instanceof Error ? String((error.cause as Error | undefined)?.message ?? error.message) : String(error);
+        lastProblem = networkFailure(error, this.timeoutMs);
         continue;
       }
       if (status >= 200 && status < 300) return 'delivered';
