@@ -126,6 +126,14 @@ describe('sandbox providers answering through signed callbacks', () => {
       await expect(sandbox.submitRefund(refund('c-6-r1'))).rejects.toBeInstanceOf(ProviderRetryableError);
     });
 
+    it('a pending settlement holds no timer that keeps the process alive', async () => {
+      const keepingAlive = () => process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
+      const before = keepingAlive();
+      await paymentCentre(60_000).submitRefund(refund('c-6-r2'));
+      await track(new SandboxCarrier({ baseUrl: api.url, secret: SECRET, progressAfterMs: 60_000 })).bookPickup({ caseId: 'c-6', orderId: 'o-1', buyerId: 'u-1' });
+      expect(keepingAlive()).toBe(before);
+    });
+
     it('close() ends a delivery waiting between retries', async () => {
       const sandbox = paymentCentre(0, { baseUrl: await refusedUrl(), retryDelayMs: 10_000 });
       await sandbox.submitRefund(refund('c-7-r1'));
