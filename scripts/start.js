@@ -8,7 +8,8 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 const stamp = path.join(root, 'dist', '.build-stamp');
-const entry = path.join(root, 'dist', 'apps', 'api', 'src', 'main.js');
+// Every role in one process: the API, the worker and the projector (apps/aftersales).
+const entry = path.join(root, 'dist', 'apps', 'aftersales', 'src', 'main.js');
 
 function newestSource(dir) {
   let newest = 0;

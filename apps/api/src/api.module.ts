@@ -14,6 +14,7 @@ import { IdempotencyRecorder } from './idempotency/idempotency-recorder';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ProblemFilter } from './problem/problem.filter';
+import { QueriesApiModule } from './queries/queries-api.module';
 import { createValidationPipe } from './problem/validation';
 import { CallerRateLimiter } from './rate-limit/caller-rate-limiter';
 
@@ -30,7 +31,8 @@ import { CallerRateLimiter } from './rate-limit/caller-rate-limiter';
  */
 @Module({})
 export class ApiModule {
-  static register(config: AppConfig): DynamicModule {
+  /** `roles`: other roles run in the same process (worker, projector), sharing its infrastructure and /metrics. */
+  static register(config: AppConfig, roles: DynamicModule[] = []): DynamicModule {
     return {
       module: ApiModule,
       imports: [
@@ -40,6 +42,8 @@ export class ApiModule {
         MetricsModule,
         TerminusModule.forRoot({ errorLogStyle: 'json' }),
         CommandApiModule,
+        QueriesApiModule.register(config),
+        ...roles,
       ],
       controllers: [HealthController],
       providers: [

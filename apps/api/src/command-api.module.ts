@@ -4,7 +4,6 @@ import { BuyersApiModule } from './buyers/buyers-api.module';
 import { CasesController } from './cases/cases.controller';
 import { CommandGateway } from './cases/command-gateway';
 import { IntegrationsApiModule } from './integrations/integrations-api.module';
-import { RepairMetrics } from './metrics/repair-metrics';
 import { OrdersController } from './orders/orders.controller';
 import { PoliciesController } from './policies/policies.controller';
 
@@ -17,6 +16,6 @@ import { PoliciesController } from './policies/policies.controller';
 @Module({
   imports: [ApplicationModule, IntegrationsApiModule, BuyersApiModule],
   controllers: [OrdersController, CasesController, PoliciesController],
-  providers: [CommandGateway, RepairMetrics],
+  providers: [CommandGateway],
 })
 export class CommandApiModule {}

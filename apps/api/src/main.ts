@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
+import { Logger, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { dirname, join, resolve } from 'node:path';
@@ -12,7 +12,15 @@ import { setupOpenApi } from './openapi/openapi';
 
 const SHUTDOWN_GRACE_MS = 8000;
 
-async function main(): Promise<void> {
+/** The other roles a process runs beside the API (the worker, the projector), built from the final configuration. */
+export type ExtraRoles = (config: AppConfig) => DynamicModule[];
+
+/**
+ * Starts the API (and whatever roles `extraRoles` adds) as a foreground
+ * service: configuration checked, a local redis-server when none is
+ * configured, stopped cleanly on SIGTERM and SIGINT.
+ */
+export async function serve(extraRoles: ExtraRoles = () => []): Promise<void> {
   let config: AppConfig;
   try {
     config = loadConfig();
@@ -36,7 +44,7 @@ async function main(): Promise<void> {
   let app: NestFastifyApplication;
   try {
     // Body parsing is the edge's own (HttpEdgeSetup): JSON only, refusals deferred until after authentication.
-    app = await NestFactory.create<NestFastifyApplication>(ApiModule.register(config), createFastifyAdapter(config.http), {
+    app = await NestFactory.create<NestFastifyApplication>(ApiModule.register(config, extraRoles(config)), createFastifyAdapter(config.http), {
       bufferLogs: true,
       bodyParser: false,
     });
@@ -82,7 +90,13 @@ async function main(): Promise<void> {
   process.once('SIGINT', (signal) => void stop(signal));
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`Start failed: ${error instanceof Error ? error.stack : String(error)}\n`);
-  process.exit(1);
-});
+/** Runs `serve` as a process's entry point: a start that fails says why and exits non-zero. */
+export function runService(extraRoles?: ExtraRoles): void {
+  serve(extraRoles).catch((error: unknown) => {
+    process.stderr.write(`Start failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  });
+}
+
+// Started directly (`node dist/apps/api/src/main.js`): the API role alone.
+if (require.main === module) runService();

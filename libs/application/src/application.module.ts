@@ -5,7 +5,6 @@ import { ExecuteCaseCommandHandler } from './commands/execute-case-command.handl
 import { ExecuteOrderCommandHandler } from './commands/execute-order-command.handler';
 import { OrderFollowUpService } from './commands/order-follow-up.service';
 import { PolicyService } from './policy/policy.service';
-import { OrderRepairPass } from './repair/order-repair.pass';
 import { StreamReadsService } from './views/stream-reads.service';
 
 /**
@@ -19,11 +18,9 @@ import { StreamReadsService } from './views/stream-reads.service';
     ExecuteCaseCommandHandler,
     ExecuteOrderCommandHandler,
     OrderFollowUpService,
-    // Hosted here until the worker process exists; several processes may run it at once.
-    OrderRepairPass,
     PolicyService,
     StreamReadsService,
   ],
-  exports: [CqrsModule, Clock, PolicyService, StreamReadsService, OrderRepairPass],
+  exports: [CqrsModule, Clock, PolicyService, StreamReadsService, OrderFollowUpService],
 })
 export class ApplicationModule {}

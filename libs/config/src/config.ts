@@ -53,6 +53,10 @@ export interface AppConfig {
     sandboxCallbackUrl: string;
   };
   rateLimitPerMinute: number;
+  worker: {
+    /** How often the reconciler re-creates jobs Redis lost (ARCHITECTURE.md rule 4: at least once a minute). */
+    reconcileIntervalMs: number;
+  };
   /** The platform policy defaults from POLICY_* (the layer under the platform and merchant policies). */
   policyDefaults: PolicyOverrides;
 }
@@ -174,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       sandboxCallbackUrl: read.url('SANDBOX_CALLBACK_URL', ['http', 'https']) ?? `http://127.0.0.1:${port}`,
     },
     rateLimitPerMinute: read.integer('RATE_LIMIT_PER_MINUTE', 6000, 1, 10_000_000),
+    worker: { reconcileIntervalMs: read.integer('WORKER_RECONCILE_INTERVAL_MS', 60_000, 100, 60_000) },
     policyDefaults: policy.ok ? policy.overrides : {},
   };
 
@@ -206,6 +211,7 @@ export const CONFIG_VARIABLES = [
   'LOGISTICS_URL',
   'SANDBOX_PAYMENT_SETTLE_MS',
   'SANDBOX_CALLBACK_URL',
+  'WORKER_RECONCILE_INTERVAL_MS',
   'RATE_LIMIT_PER_MINUTE',
   'METRICS_TOKEN',
   'TRUST_PROXY',

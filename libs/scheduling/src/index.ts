@@ -1,1 +1,5 @@
 export * from './local-redis-server';
+export * from './pending-work';
+export * from './work-store';
+export * from './work-queues';
+export * from './case-work.reactor';

@@ -1,5 +1,5 @@
 import { Global, Module } from '@nestjs/common';
-import { APPEND_OBSERVER } from '@aftersales/application';
+import { APPEND_OBSERVER, METRICS_REGISTRY } from '@aftersales/application';
 import { MetricsAccessCheck } from './metrics-access';
 import { MetricsController } from './metrics.controller';
 import { MetricsService } from './metrics.service';
@@ -8,7 +8,12 @@ import { MetricsService } from './metrics.service';
 @Global()
 @Module({
   controllers: [MetricsController],
-  providers: [MetricsService, MetricsAccessCheck, { provide: APPEND_OBSERVER, useExisting: MetricsService }],
-  exports: [MetricsService, APPEND_OBSERVER],
+  providers: [
+    MetricsService,
+    MetricsAccessCheck,
+    { provide: APPEND_OBSERVER, useExisting: MetricsService },
+    { provide: METRICS_REGISTRY, inject: [MetricsService], useFactory: (metrics: MetricsService) => metrics.registry },
+  ],
+  exports: [MetricsService, APPEND_OBSERVER, METRICS_REGISTRY],
 })
 export class MetricsModule {}

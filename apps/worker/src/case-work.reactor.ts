@@ -1,0 +1,48 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { EVENT_STORE } from '@aftersales/application';
+import { LogFollower, type EventStore } from '@aftersales/event-store';
+import { CASE_WORK_CHECKPOINT, CaseWorkPlanner, WorkQueues, WorkStore } from '@aftersales/scheduling';
+
+/**
+ * The reactor (ARCHITECTURE.md rule 3): follows the log from its stored
+ * checkpoint, keeps the pending work of every case in the durable work
+ * table, and puts new work into BullMQ once that table has it. A crash
+ * between the two leaves work the reconciler finds; a batch done twice adds
+ * jobs whose ids exist already, which BullMQ ignores. Nothing is enqueued
+ * by a command handler.
+ */
+@Injectable()
+export class CaseWorkReactor implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(CaseWorkReactor.name);
+  readonly follower: LogFollower;
+  private readonly planner: CaseWorkPlanner;
+
+  constructor(
+    @Inject(EVENT_STORE) store: EventStore,
+    private readonly work: WorkStore,
+    private readonly queues: WorkQueues,
+  ) {
+    this.planner = new CaseWorkPlanner(store, work);
+    this.follower = new LogFollower(store, {
+      name: CASE_WORK_CHECKPOINT,
+      checkpoint: async () => this.work.checkpoint(CASE_WORK_CHECKPOINT),
+      handle: (events, position) => this.handle(events, position),
+      onError: (error, after) => this.logger.error(`case work reactor failed; resuming after position ${after}: ${error.message}`),
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    this.follower.start();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.follower.stop();
+  }
+
+  private async handle(events: Parameters<CaseWorkPlanner['apply']>[0], position: number): Promise<void> {
+    const changes = await this.planner.apply(events, position);
+    if (!changes) return;
+    if (changes.removed.length > 0) await this.queues.remove(changes.removed);
+    if (changes.added.length > 0) await this.queues.add(changes.added);
+  }
+}

@@ -1,0 +1,40 @@
+import 'reflect-metadata';
+import { Logger, Module, type DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { InfrastructureModule } from '@aftersales/application';
+import { ConfigError, loadConfig, type AppConfig } from '@aftersales/config';
+import { WorkerModule } from './worker.module';
+
+@Module({})
+class WorkerProcessModule {
+  static register(config: AppConfig): DynamicModule {
+    return { module: WorkerProcessModule, imports: [InfrastructureModule.forRoot(config), WorkerModule.register(config)] };
+  }
+}
+
+/**
+ * The worker role alone, for scaling out (ARCHITECTURE.md rule 8): as many
+ * processes as needed against one Redis (REDIS_URL, required here) and one
+ * event store. `npm start` runs this role inside the one service process.
+ */
+async function main(): Promise<void> {
+  let config: AppConfig;
+  try {
+    config = loadConfig();
+    if (!config.redisUrl) throw new ConfigError(['REDIS_URL: is required to run the worker on its own']);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const app = await NestFactory.createApplicationContext(WorkerProcessModule.register(config));
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  new Logger('Worker').log('worker started');
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`Start failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,28 @@
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import type { Job } from 'bullmq';
+import type { JobData, PendingWork } from '@aftersales/scheduling';
+import { SystemCommands, WORKER_ACTOR } from '../system-commands';
+
+type DeadlineWork = Extract<PendingWork, { queue: 'deadlines' }>;
+
+export class DeadlineNotDueError extends Error {}
+
+/**
+ * A deadline falls due (DOMAIN.md "Deadlines and policy"): `deadline-passed`
+ * goes through the command path, which acts only if the deadline is still
+ * the case's (the party may have acted first) and refuses one delivered
+ * early, which BullMQ then tries again.
+ */
+@Processor('deadlines', { concurrency: 64 })
+export class DeadlineProcessor extends WorkerHost {
+  constructor(private readonly commands: SystemCommands) {
+    super();
+  }
+
+  async process(job: Job<JobData<DeadlineWork>>): Promise<string> {
+    const { caseId, work } = job.data;
+    const outcome = await this.commands.execute(caseId, { type: 'deadline-passed', actor: WORKER_ACTOR, data: { name: work.name, dueAt: work.dueAt } }, job.id ?? '');
+    if (outcome.kind === 'refused' && outcome.reason === 'deadline_not_due') throw new DeadlineNotDueError(`${work.name} of case ${caseId} is due at ${work.dueAt}`);
+    return outcome.kind === 'done' ? (outcome.result.appended ? 'fired' : 'no longer current') : `refused: ${outcome.reason}`;
+  }
+}

@@ -1,0 +1,60 @@
+import { Inject } from '@nestjs/common';
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import type { Job } from 'bullmq';
+import { PAYMENT_CENTRE, ProviderRejectedError, ProviderRetryableError, type PaymentCentre } from '@aftersales/integrations';
+import { REFUND_ATTEMPTS, type JobData, type PendingWork } from '@aftersales/scheduling';
+import { INTEGRATION_ACTOR, SystemCommands } from '../system-commands';
+
+type RefundWork = Extract<PendingWork, { queue: 'refunds' }>;
+
+/**
+ * Sends a refund to the payment centre (DOMAIN.md "Money"): at least once,
+ * paid at most once, because every attempt carries the same `refundId` as
+ * the idempotency key. The outcome arrives through the signed payments
+ * callback. An attempt the payment centre refuses, or cannot be reached for
+ * through every retry, is recorded as `RefundFailed`; the next attempt is a
+ * job of its own after a back-off, and after REFUND_ATTEMPTS the failure is
+ * final and the case goes to the agent pool.
+ */
+@Processor('refunds', { concurrency: 32 })
+export class RefundProcessor extends WorkerHost {
+  constructor(
+    @Inject(PAYMENT_CENTRE) private readonly payments: PaymentCentre,
+    private readonly commands: SystemCommands,
+  ) {
+    super();
+  }
+
+  async process(job: Job<JobData<RefundWork>>): Promise<string> {
+    const { caseId, work } = job.data;
+    if (work.attempt > REFUND_ATTEMPTS) return this.recordFailure(job, `gave up after ${REFUND_ATTEMPTS} attempts`, true);
+    try {
+      const accepted = await this.payments.submitRefund({
+        refundId: work.refundId,
+        caseId,
+        orderId: work.orderId,
+        amount: work.amount,
+        currency: work.currency,
+        purpose: work.purpose === 'compensation' ? 'compensation' : 'refund',
+        express: work.express,
+      });
+      return `submitted${accepted.providerRef ? ` (${accepted.providerRef})` : ''}`;
+    } catch (error) {
+      if (error instanceof ProviderRejectedError) return this.recordFailure(job, error.message, work.attempt >= REFUND_ATTEMPTS);
+      const lastTry = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      if (error instanceof ProviderRetryableError && lastTry) return this.recordFailure(job, error.message, work.attempt >= REFUND_ATTEMPTS);
+      throw error;
+    }
+  }
+
+  /** Known by its attempt number, so the same failure recorded twice (a retried job) counts once. */
+  private async recordFailure(job: Job<JobData<RefundWork>>, error: string, final: boolean): Promise<string> {
+    const { caseId, work } = job.data;
+    const outcome = await this.commands.execute(
+      caseId,
+      { type: 'refund-failed', actor: INTEGRATION_ACTOR, data: { refundId: work.refundId, error: error.slice(0, 500), attempt: work.attempt, final } },
+      job.id ?? '',
+    );
+    return outcome.kind === 'done' ? `failed (attempt ${work.attempt}${final ? ', final' : ''})` : `failure not recorded: ${outcome.reason}`;
+  }
+}

@@ -1,0 +1,126 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { PendingWork } from './pending-work';
+
+/** What one batch of the log changed: the cases' folded states and the work they now owe. */
+export interface WorkChanges {
+  /** caseId → the case's state as JSON after the batch; null drops the snapshot (nothing more owed). */
+  cases: Map<string, string | null>;
+  added: PendingWork[];
+  removed: string[];
+}
+
+export interface StoredWork {
+  key: string;
+  queue: PendingWork['queue'];
+  caseId: string;
+  dueAt: number;
+  data: PendingWork['data'];
+}
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS wk_checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL);
+  CREATE TABLE IF NOT EXISTS wk_cases (case_id TEXT PRIMARY KEY, state TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS wk_pending (
+    key TEXT PRIMARY KEY,
+    queue TEXT NOT NULL,
+    case_id TEXT NOT NULL,
+    due_at INTEGER NOT NULL,
+    data TEXT NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS wk_pending_by_due ON wk_pending (due_at);
+`;
+
+/**
+ * The worker's durable state (ARCHITECTURE.md rule 4): the reactor's
+ * checkpoint, the folded state of every case that still owes work, and the
+ * pending work itself, which is what the reconciler re-creates jobs from
+ * when Redis lost them. Kept in the service's SQLite file, in its own
+ * `wk_*` tables on its own connection, never only in Redis.
+ *
+ * Several worker processes may share the file: a batch is applied inside
+ * one IMMEDIATE transaction that first reads the stored checkpoint, so
+ * events another process already applied are skipped, not applied twice.
+ */
+export class WorkStore {
+  private readonly db: Database.Database;
+
+  constructor(path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path, { timeout: 5000 });
+    this.db.pragma('journal_mode = WAL');
+    // Everything here is derived from the log: a power cut that takes the last commit back only makes the batch run again.
+    this.db.pragma('synchronous = NORMAL');
+    this.db.exec(SCHEMA);
+  }
+
+  checkpoint(name: string): number {
+    const row = this.db.prepare('SELECT position FROM wk_checkpoints WHERE name = ?').get(name) as { position: number } | undefined;
+    return row?.position ?? 0;
+  }
+
+  /** Snapshots of these cases as stored (JSON), for folding the next events onto. */
+  caseStates(caseIds: readonly string[]): Map<string, string> {
+    const found = new Map<string, string>();
+    const select = this.db.prepare('SELECT state FROM wk_cases WHERE case_id = ?').pluck();
+    for (const id of caseIds) {
+      const state = select.get(id) as string | undefined;
+      if (state !== undefined) found.set(id, state);
+    }
+    return found;
+  }
+
+  /**
+   * Applies one batch's changes and moves the checkpoint, atomically; `plan`
+   * runs inside the transaction with the checkpoint as stored, so it sees
+   * exactly what earlier batches (of any process) left. Returns the work it
+   * added, or undefined when the checkpoint was already past `position`.
+   */
+  apply(name: string, position: number, plan: (storedCheckpoint: number) => WorkChanges): WorkChanges | undefined {
+    const upsertCase = this.db.prepare('INSERT INTO wk_cases (case_id, state) VALUES (?, ?) ON CONFLICT (case_id) DO UPDATE SET state = excluded.state');
+    const dropCase = this.db.prepare('DELETE FROM wk_cases WHERE case_id = ?');
+    const insertWork = this.db.prepare('INSERT OR IGNORE INTO wk_pending (key, queue, case_id, due_at, data) VALUES (?, ?, ?, ?, ?)');
+    const deleteWork = this.db.prepare('DELETE FROM wk_pending WHERE key = ?');
+    const saveCheckpoint = this.db.prepare('INSERT INTO wk_checkpoints (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position');
+    const run = this.db.transaction((): WorkChanges | undefined => {
+      const stored = this.checkpoint(name);
+      if (stored >= position) return undefined;
+      const changes = plan(stored);
+      for (const [caseId, state] of changes.cases) {
+        if (state === null) dropCase.run(caseId);
+        else upsertCase.run(caseId, state);
+      }
+      for (const key of changes.removed) deleteWork.run(key);
+      for (const work of changes.added) insertWork.run(work.key, work.queue, work.caseId, work.dueAt, JSON.stringify(work.data));
+      saveCheckpoint.run(name, position);
+      return changes;
+    });
+    return run.immediate();
+  }
+
+  /** Pending work in due order, a page at a time (the reconciler walks all of it). */
+  pending(afterKey: { dueAt: number; key: string } | undefined, limit: number): StoredWork[] {
+    const rows = (
+      afterKey
+        ? this.db
+            .prepare('SELECT key, queue, case_id, due_at, data FROM wk_pending WHERE (due_at, key) > (?, ?) ORDER BY due_at, key LIMIT ?')
+            .all(afterKey.dueAt, afterKey.key, limit)
+        : this.db.prepare('SELECT key, queue, case_id, due_at, data FROM wk_pending ORDER BY due_at, key LIMIT ?').all(limit)
+    ) as { key: string; queue: PendingWork['queue']; case_id: string; due_at: number; data: string }[];
+    return rows.map((r) => ({ key: r.key, queue: r.queue, caseId: r.case_id, dueAt: r.due_at, data: JSON.parse(r.data) as PendingWork['data'] }));
+  }
+
+  pendingCount(): number {
+    return (this.db.prepare('SELECT count(*) FROM wk_pending').pluck().get() as number) ?? 0;
+  }
+
+  /** Whether this piece of work is still owed (a job whose work was dropped has nothing to do). */
+  isPending(key: string): boolean {
+    return this.db.prepare('SELECT 1 FROM wk_pending WHERE key = ?').get(key) !== undefined;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

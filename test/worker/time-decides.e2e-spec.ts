@@ -1,0 +1,97 @@
+import { Platform } from '../e2e/support/platform';
+import { uniqueId } from '../e2e/support/orders';
+import { startService, stopService, type StartedService } from '../e2e/support/service';
+
+jest.setTimeout(90_000);
+
+// DOMAIN.md: nothing waits for a person forever. With short policies, the
+// service started as `npm start` starts it moves cases by the clock alone:
+// the worker fires deadlines, books pickups and sends refunds to the sandbox
+// payment centre, whose signed callback settles them.
+
+const MERCHANT = 'm-clock';
+
+async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+describe('time decides (the worker in npm start)', () => {
+  let started: StartedService;
+  let p: Platform;
+
+  beforeAll(async () => {
+    started = await startService({
+      POLICY_MERCHANT_RESPONSE: 'PT2S',
+      POLICY_BUYER_SHIP_BACK: 'PT3S',
+      SANDBOX_PAYMENT_SETTLE_MS: '100',
+      WORKER_RECONCILE_INTERVAL_MS: '1000',
+    });
+    p = new Platform(started.api);
+  }, 90_000);
+
+  afterAll(() => stopService(started));
+
+  const party = async () => {
+    const buyerId = uniqueId('b');
+    return { buyerId, buyer: await p.buyer(buyerId), spec: { buyerId, merchantId: MERCHANT, businessLine: 'home' } };
+  };
+
+  const typesOnceThere = (caseId: string, type: string) =>
+    eventually(`${type} on ${caseId}`, async () => {
+      const types = await p.eventTypes(caseId);
+      return types.includes(type) ? types : undefined;
+    });
+
+  it('a merchant who never answers: auto-approved at merchantResponse, refunded through the payment centre, completed', async () => {
+    const { buyer, spec } = await party();
+    // Shipped, never arrived, and above the small-amount rule: no auto-review, the merchant must answer.
+    const { orderId } = await p.order({ ...spec, lines: [{ unitPrice: 20_000 }] }, 'shipped');
+    const kase = await p.mustOpenCase(buyer, { orderId, kind: 'refund_only', reason: 'not_received', lines: [{ lineId: 'L1', quantity: 1 }] });
+    expect(kase.status).toBe('pending_merchant');
+
+    const types = await typesOnceThere(kase.caseId, 'CaseCompleted');
+    expect(types).toEqual(expect.arrayContaining(['MerchantAgreed', 'RefundIssued', 'RefundSettled', 'CaseCompleted']));
+    const events = await p.events(kase.caseId);
+    const agreed = events.find((e) => e.type === 'MerchantAgreed');
+    expect(agreed.data).toMatchObject({ auto: true, trigger: 'merchantResponse' });
+    expect(agreed.metadata.actor).toMatchObject({ role: 'system' });
+    // Paid exactly once.
+    expect(events.filter((e) => e.type === 'RefundSettled')).toHaveLength(1);
+    const order = await p.readOrder(orderId);
+    expect(order.refundLedger.refunded).toBe(events.find((e) => e.type === 'RefundIssued').data.amount);
+  });
+
+  it('a door pickup is booked after approval, and a return never shipped closes the case as expired', async () => {
+    const { buyer, spec } = await party();
+    const { orderId } = await p.order(spec);
+    const kase = await p.mustOpenCase(buyer, { orderId, kind: 'return_and_refund', reason: 'quality_defect', lines: [{ lineId: 'L1', quantity: 1 }], evidence: ['https://img.example.com/y.jpg'], pickup: true });
+
+    await typesOnceThere(kase.caseId, 'PickupScheduled');
+    const pickup = (await p.events(kase.caseId)).find((e) => e.type === 'PickupScheduled');
+    expect(pickup.data).toMatchObject({ trackingNumber: expect.stringMatching(/^SBX\d{12}$/) });
+
+    await typesOnceThere(kase.caseId, 'CaseClosed');
+    const closed = (await p.events(kase.caseId)).find((e) => e.type === 'CaseClosed');
+    expect(closed.data).toEqual({ reason: 'expired' });
+    // The lines come back to the order once the case is closed.
+    await eventually('lines released', async () => ((await p.readOrder(orderId)).lines.every((l: { heldBy?: string }) => !l.heldBy) ? true : undefined));
+  });
+
+  it('shows the worker in /metrics: queues, lateness, reactor lag, reconciler and repair pass', async () => {
+    const text = await eventually('worker metrics', async () => {
+      const response = await fetch(`${started.service.baseUrl}/metrics`);
+      const body = await response.text();
+      return /worker_job_lateness_seconds_count\{queue="deadlines"\} [1-9]/.test(body) ? body : undefined;
+    });
+    expect(text).toMatch(/worker_queue_jobs\{queue="deadlines",state="delayed"\} \d+/);
+    expect(text).toMatch(/worker_reactor_lag_events \d+/);
+    expect(text).toMatch(/worker_pending_work \d+/);
+    expect(text).toMatch(/order_repair_passes [1-9]\d*/);
+  });
+});
