@@ -4,6 +4,7 @@ import { HealthCheck, HealthCheckService, HealthIndicatorService, type HealthChe
 import type { Redis } from 'ioredis';
 import { EVENT_STORE, REDIS } from '@aftersales/application';
 import type { EventStore } from '@aftersales/event-store';
+import { pingReadStore, READ_STORE, type ReadStore } from '@aftersales/read-models';
 import { Public } from '../auth/decorators';
 import { ProblemException } from '../problem/problem';
 
@@ -18,12 +19,13 @@ export class HealthController {
     private readonly indicators: HealthIndicatorService,
     @Inject(EVENT_STORE) private readonly eventStore: EventStore,
     @Inject(REDIS) private readonly redis: Redis,
+    @Inject(READ_STORE) private readonly readStore: ReadStore,
   ) {}
 
   @Get()
   @Public()
   @HealthCheck()
-  @ApiOperation({ summary: 'Liveness and readiness: event store and Redis reachable' })
+  @ApiOperation({ summary: 'Liveness and readiness: event store, Redis and read store reachable' })
   @ApiResponse({ status: 200, description: 'Every dependency answered' })
   @ApiResponse({ status: 503, description: 'A dependency did not answer; `checks` says which (problem+json)' })
   async check(): Promise<HealthCheckResult> {
@@ -31,6 +33,7 @@ export class HealthController {
       return await this.health.check([
         () => this.probe('eventStore', async () => ({ headPosition: await this.eventStore.headPosition() })),
         () => this.probe('redis', async () => ({ reply: await this.redis.ping() })),
+        () => this.probe('readStore', async () => (await pingReadStore(this.readStore), { kind: this.readStore.dialect })),
       ]);
     } catch (error) {
       if (!(error instanceof ServiceUnavailableException)) throw error;

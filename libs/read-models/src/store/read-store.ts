@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver } from 'kysely';
+import { CompiledQuery, Kysely, sql, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver } from 'kysely';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Pool, types as pgTypeParsers, type PoolConfig } from 'pg';
@@ -84,4 +84,9 @@ function openSqlite(path: string): Database.Database {
     database.close();
     throw error;
   }
+}
+
+/** One round trip to the read store (health checks). */
+export async function pingReadStore(store: ReadStore): Promise<void> {
+  await sql`select 1`.execute(store.db);
 }

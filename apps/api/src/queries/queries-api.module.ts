@@ -1,0 +1,23 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { AppConfig } from '@aftersales/config';
+import { ReadModelsModule } from '@aftersales/read-models';
+import { CaseQueriesController } from './case-queries.controller';
+import { ProjectionMetrics } from './projection-metrics';
+import { ReadYourWrites } from './read-your-writes';
+
+/**
+ * The query routes answered from read models. Needs ApiModule's global edge
+ * and InfrastructureModule; re-exports the read store so /health can probe it.
+ */
+@Module({})
+export class QueriesApiModule {
+  static register(config: AppConfig): DynamicModule {
+    return {
+      module: QueriesApiModule,
+      imports: [ReadModelsModule.forRoot(config)],
+      controllers: [CaseQueriesController],
+      providers: [ReadYourWrites, ProjectionMetrics],
+      exports: [ReadModelsModule],
+    };
+  }
+}
