@@ -49,7 +49,7 @@ export class WorkerModule {
         ...QUEUE_NAMES.map((name) => BullModule.registerQueue({ name })),
       ],
       providers: [
-        { provide: WorkStore, inject: [APP_CONFIG], useFactory: (c: AppConfig) => new WorkStore(c.readStore.sqlitePath) },
+        { provide: WorkStore, inject: [APP_CONFIG], useFactory: (c: AppConfig) => new WorkStore(c.eventStore.sqlitePath) },
         WorkStoreShutdown,
         {
           provide: WORK_QUEUES,

@@ -14,7 +14,7 @@ describe('configuration', () => {
   it('starts on the embedded default with nothing set', () => {
     const config = loadConfig({});
     expect(config.eventStore).toEqual({ kind: 'sqlite', sqlitePath: './data/aftersales.db' });
-    expect(config.readStore).toEqual({ kind: 'sqlite', sqlitePath: './data/aftersales.db' });
+    expect(config.readStore).toEqual({ kind: 'sqlite', sqlitePath: './data/aftersales.read.db' });
     expect(config.redisUrl).toBeUndefined();
     expect(config.http).toEqual({ host: '0.0.0.0', port: 3000, trustProxy: false });
     expect(config.auth).toMatchObject({ algorithm: 'HS256', secret: DEVELOPMENT_JWT_SECRET, issuer: 'aftersales', audience: 'aftersales-api' });
@@ -56,7 +56,7 @@ describe('configuration', () => {
       LOGISTICS_URL: 'https://carrier.example/pickups',
       SANDBOX_PAYMENT_SETTLE_MS: '20',
     });
-    expect(config.readStore).toEqual({ kind: 'postgres', databaseUrl: 'postgres://app@db/aftersales', sqlitePath: './data/aftersales.db' });
+    expect(config.readStore).toEqual({ kind: 'postgres', databaseUrl: 'postgres://app@db/aftersales', sqlitePath: './data/aftersales.read.db' });
     expect(config.integrations).toMatchObject({ payments: 'http', paymentsUrl: 'https://pay.example/refunds', logistics: 'http', sandboxPaymentSettleMs: 20 });
     expect(problemsOf({ DATABASE_URL: 'mysql://db/x' })).toEqual(['DATABASE_URL: must use one of the schemes postgres, postgresql (got "mysql://db/x")']);
   });

@@ -25,8 +25,8 @@ export interface AppConfig {
     | { kind: 'sqlite'; sqlitePath: string }
     | { kind: 'eventstoredb'; connectionString: string; sqlitePath: string };
   /**
-   * Read models, worker state (checkpoints, pending deadlines) and, with
-   * PostgreSQL, everything that must be shared by several API machines.
+   * Read models. On SQLite they live in a file of their own beside
+   * SQLITE_PATH (see `readModelsPath`); `sqlitePath` is that file.
    */
   readStore: { kind: 'sqlite'; sqlitePath: string } | { kind: 'postgres'; databaseUrl: string; sqlitePath: string };
   /** Unset: the process starts (and owns) a local redis-server. */
@@ -158,7 +158,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       eventStoreKind === 'eventstoredb'
         ? { kind: 'eventstoredb', connectionString: connectionString ?? '', sqlitePath }
         : { kind: 'sqlite', sqlitePath },
-    readStore: readStoreKind === 'postgres' ? { kind: 'postgres', databaseUrl: databaseUrl ?? '', sqlitePath } : { kind: 'sqlite', sqlitePath },
+    readStore:
+      readStoreKind === 'postgres'
+        ? { kind: 'postgres', databaseUrl: databaseUrl ?? '', sqlitePath: readModelsPath(sqlitePath) }
+        : { kind: 'sqlite', sqlitePath: readModelsPath(sqlitePath) },
     redisUrl,
     auth: {
       algorithm,
@@ -184,6 +187,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
 
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;
+}
+
+/**
+ * The read models' SQLite file: beside SQLITE_PATH, `aftersales.db` →
+ * `aftersales.read.db`. Not the events' file, because the read store writes
+ * through Kysely, whose transactions span awaits: on the events' file, a
+ * synchronous writer of the same process (the event store, idempotency
+ * records, worker state) waiting for that lock would block the very event
+ * loop the transaction needs to finish, and both would stall until SQLite's
+ * busy timeout gave up. Files of their own never share a write lock.
+ */
+export function readModelsPath(sqlitePath: string): string {
+  if (sqlitePath === ':memory:') return sqlitePath;
+  return /\.db$/.test(sqlitePath) ? sqlitePath.replace(/\.db$/, '.read.db') : `${sqlitePath}.read.db`;
 }
 
 /** Every variable the service reads besides POLICY_* (API.md's configuration table, plus the ones README adds). */
