@@ -116,4 +116,28 @@ describe('a signal to the process `npm start` created', () => {
     expect({ stopped, stillRunning: started.filter((row) => isAlive(row.pid)).map((row) => row.comm) }).toEqual({ stopped: true, stillRunning: [] });
     expect(await portAnswers(port)).toBe(false);
   });
+
+  // A service killed outright (or crashing) cannot stop anything: its redis-server's watchdog notices and stops it.
+  it('SIGKILL to the service itself takes its redis-server down too, and a new start on the folder is not blocked', async () => {
+    const port = await freePort();
+    const npm = npmStart(port, dataDir);
+    await waitForHealthy(npm, 90_000);
+    started = descendantsOf(npm.process.pid!);
+    const service = started.find((row) => /^(node|MainThread)$/.test(row.comm) && started.some((child) => child.ppid === row.pid));
+    const redis = started.filter((row) => row.comm === 'redis-server');
+    expect(service).toBeDefined();
+    expect(redis).toHaveLength(1);
+
+    process.kill(service!.pid, 'SIGKILL');
+    expect(await waitUntil(() => redis.every((row) => !isAlive(row.pid)), 5_000)).toBe(true);
+    for (const row of started) if (isAlive(row.pid)) process.kill(row.pid, 'SIGKILL');
+
+    // The folder is free again: a second start works and runs exactly one redis-server on it.
+    const again = npmStart(await freePort(), dataDir);
+    await waitForHealthy(again, 90_000);
+    started = descendantsOf(again.process.pid!);
+    expect(started.filter((row) => row.comm === 'redis-server')).toHaveLength(1);
+    process.kill(again.process.pid!, 'SIGTERM');
+    await waitUntil(() => started.every((row) => !isAlive(row.pid)), 10_000);
+  });
 });
