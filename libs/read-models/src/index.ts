@@ -3,6 +3,7 @@
 export * from './store/tables';
 export * from './store/read-store';
 export * from './store/migrations';
+export * from './store/write-transaction';
 export * from './projections/projection';
 export * from './projections/index';
 export { caseListProjection, CASE_LIST } from './projections/case-list.projection';

@@ -1,8 +1,8 @@
-import type { Transaction } from 'kysely';
+import type { Compilable, Kysely } from 'kysely';
 import type { AfterSalesCase, CaseState } from '@aftersales/domain';
 import type { CaseListRow, ReadModelTables } from '../store/tables';
 import { byCase, CASE_EVENT_TYPES, foldCaseEvents, initialCaseState, nextDeadline } from './case-events';
-import type { Projection } from './projection';
+import { defineProjection } from './projection';
 
 /** Rows per INSERT: 19 columns each, well under SQLite's and PostgreSQL's parameter limits. */
 const ROWS_PER_STATEMENT = 200;
@@ -17,14 +17,14 @@ export const CASE_LIST = 'case_list';
  * its stream. Built by the domain's own `evolveCase`, so a row says what the
  * case's stream says.
  */
-export const caseListProjection: Projection = {
+export const caseListProjection = defineProjection<Map<string, CaseState>>({
   name: CASE_LIST,
   version: 1,
   eventTypes: CASE_EVENT_TYPES,
   tables: ['rm_case_list'],
 
-  async createTables(trx) {
-    await trx.schema
+  createTables: (db) => [
+    db.schema
       .createTable('rm_case_list')
       .addColumn('case_id', 'text', (c) => c.primaryKey())
       .addColumn('order_id', 'text', (c) => c.notNull())
@@ -44,34 +44,33 @@ export const caseListProjection: Projection = {
       .addColumn('next_deadline_name', 'text')
       .addColumn('next_deadline_at', 'text')
       .addColumn('revision', 'integer', (c) => c.notNull())
-      .addColumn('state', 'text', (c) => c.notNull())
-      .execute();
+      .addColumn('state', 'text', (c) => c.notNull()),
     // Newest first within each scope the list is read in (API.md: buyer, merchant, business line, everything).
-    await trx.schema.createIndex('rm_case_list_requested').on('rm_case_list').columns(['requested_at', 'case_id']).execute();
-    await trx.schema.createIndex('rm_case_list_buyer').on('rm_case_list').columns(['buyer_id', 'requested_at', 'case_id']).execute();
-    await trx.schema.createIndex('rm_case_list_merchant').on('rm_case_list').columns(['merchant_id', 'requested_at', 'case_id']).execute();
-    await trx.schema.createIndex('rm_case_list_line').on('rm_case_list').columns(['business_line', 'requested_at', 'case_id']).execute();
-    await trx.schema.createIndex('rm_case_list_status').on('rm_case_list').columns(['status', 'requested_at', 'case_id']).execute();
-  },
+    db.schema.createIndex('rm_case_list_requested').on('rm_case_list').columns(['requested_at', 'case_id']),
+    db.schema.createIndex('rm_case_list_buyer').on('rm_case_list').columns(['buyer_id', 'requested_at', 'case_id']),
+    db.schema.createIndex('rm_case_list_merchant').on('rm_case_list').columns(['merchant_id', 'requested_at', 'case_id']),
+    db.schema.createIndex('rm_case_list_line').on('rm_case_list').columns(['business_line', 'requested_at', 'case_id']),
+    db.schema.createIndex('rm_case_list_status').on('rm_case_list').columns(['status', 'requested_at', 'case_id']),
+  ],
 
-  async apply(trx, events) {
-    const cases = byCase(events);
-    if (cases.size === 0) return;
-    const known = await loadStates(trx, [...cases.keys()]);
+  /** The folded cases the batch's events belong to, as stored. */
+  load: (db, events) => loadStates(db, [...byCase(events).keys()]),
+
+  write(db, events, known) {
     const rows: CaseListRow[] = [];
-    for (const [caseId, caseEvents] of cases) {
+    for (const [caseId, caseEvents] of byCase(events)) {
       const before = known.get(caseId) ?? initialCaseState;
       const after = foldCaseEvents(before, caseEvents);
       if (after !== before && after.status !== 'none') rows.push(caseListRow(after));
     }
-    await upsert(trx, rows);
+    return upserts(db, rows);
   },
-};
+});
 
-async function loadStates(trx: Transaction<ReadModelTables>, caseIds: string[]): Promise<Map<string, CaseState>> {
+async function loadStates(db: Kysely<ReadModelTables>, caseIds: string[]): Promise<Map<string, CaseState>> {
   const states = new Map<string, CaseState>();
   for (let i = 0; i < caseIds.length; i += IDS_PER_LOOKUP) {
-    const rows = await trx.selectFrom('rm_case_list').select(['case_id', 'state']).where('case_id', 'in', caseIds.slice(i, i + IDS_PER_LOOKUP)).execute();
+    const rows = await db.selectFrom('rm_case_list').select(['case_id', 'state']).where('case_id', 'in', caseIds.slice(i, i + IDS_PER_LOOKUP)).execute();
     for (const row of rows) states.set(row.case_id, JSON.parse(row.state) as CaseState);
   }
   return states;
@@ -102,26 +101,29 @@ export function caseListRow(c: AfterSalesCase): CaseListRow {
   };
 }
 
-async function upsert(trx: Transaction<ReadModelTables>, rows: CaseListRow[]): Promise<void> {
+function upserts(db: Kysely<ReadModelTables>, rows: CaseListRow[]): Compilable[] {
+  const statements: Compilable[] = [];
   for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-    await trx
-      .insertInto('rm_case_list')
-      .values(rows.slice(i, i + ROWS_PER_STATEMENT))
-      .onConflict((oc) =>
-        oc.column('case_id').doUpdateSet((eb) => ({
-          status: eb.ref('excluded.status'),
-          requested_amount: eb.ref('excluded.requested_amount'),
-          refunded: eb.ref('excluded.refunded'),
-          priority: eb.ref('excluded.priority'),
-          assignee: eb.ref('excluded.assignee'),
-          updated_at: eb.ref('excluded.updated_at'),
-          next_deadline_name: eb.ref('excluded.next_deadline_name'),
-          next_deadline_at: eb.ref('excluded.next_deadline_at'),
-          revision: eb.ref('excluded.revision'),
-          state: eb.ref('excluded.state'),
-        })),
-      )
-      .execute();
+    statements.push(
+      db
+        .insertInto('rm_case_list')
+        .values(rows.slice(i, i + ROWS_PER_STATEMENT))
+        .onConflict((oc) =>
+          oc.column('case_id').doUpdateSet((eb) => ({
+            status: eb.ref('excluded.status'),
+            requested_amount: eb.ref('excluded.requested_amount'),
+            refunded: eb.ref('excluded.refunded'),
+            priority: eb.ref('excluded.priority'),
+            assignee: eb.ref('excluded.assignee'),
+            updated_at: eb.ref('excluded.updated_at'),
+            next_deadline_name: eb.ref('excluded.next_deadline_name'),
+            next_deadline_at: eb.ref('excluded.next_deadline_at'),
+            revision: eb.ref('excluded.revision'),
+            state: eb.ref('excluded.state'),
+          })),
+        ),
+    );
   }
+  return statements;
 }
 

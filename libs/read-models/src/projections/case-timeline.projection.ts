@@ -1,6 +1,6 @@
 import type { CaseTimelineRow } from '../store/tables';
 import { caseIdOf, CASE_EVENT_TYPES, occurredAt } from './case-events';
-import type { Projection } from './projection';
+import { defineProjection } from './projection';
 
 const ROWS_PER_STATEMENT = 300;
 
@@ -16,14 +16,14 @@ interface RecordedActor {
  * did it, through which channel and when. Which of them a caller sees, and
  * how they are worded, is decided when the timeline is read.
  */
-export const caseTimelineProjection: Projection = {
+export const caseTimelineProjection = defineProjection<void>({
   name: CASE_TIMELINE,
   version: 1,
   eventTypes: CASE_EVENT_TYPES,
   tables: ['rm_case_timeline'],
 
-  async createTables(trx) {
-    await trx.schema
+  createTables: (db) => [
+    db.schema
       .createTable('rm_case_timeline')
       .addColumn('case_id', 'text', (c) => c.notNull())
       .addColumn('revision', 'integer', (c) => c.notNull())
@@ -34,11 +34,12 @@ export const caseTimelineProjection: Projection = {
       .addColumn('actor_id', 'text', (c) => c.notNull())
       .addColumn('channel', 'text', (c) => c.notNull())
       .addColumn('data', 'text', (c) => c.notNull())
-      .addPrimaryKeyConstraint('rm_case_timeline_pk', ['case_id', 'revision'])
-      .execute();
-  },
+      .addPrimaryKeyConstraint('rm_case_timeline_pk', ['case_id', 'revision']),
+  ],
 
-  async apply(trx, events) {
+  load: async () => undefined,
+
+  write(db, events) {
     const rows: CaseTimelineRow[] = [];
     for (const event of events) {
       const caseId = caseIdOf(event);
@@ -56,13 +57,16 @@ export const caseTimelineProjection: Projection = {
         data: JSON.stringify(event.data ?? {}),
       });
     }
+    const statements = [];
     for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
       // A row already there is the same event (the primary key is its place in the stream).
-      await trx
-        .insertInto('rm_case_timeline')
-        .values(rows.slice(i, i + ROWS_PER_STATEMENT))
-        .onConflict((oc) => oc.columns(['case_id', 'revision']).doNothing())
-        .execute();
+      statements.push(
+        db
+          .insertInto('rm_case_timeline')
+          .values(rows.slice(i, i + ROWS_PER_STATEMENT))
+          .onConflict((oc) => oc.columns(['case_id', 'revision']).doNothing()),
+      );
     }
+    return statements;
   },
-};
+});

@@ -1,8 +1,8 @@
 import { caseListProjection } from './case-list.projection';
 import { caseTimelineProjection } from './case-timeline.projection';
-import type { Projection } from './projection';
+import type { AnyProjection } from './projection';
 
 /** Every projection the projector runs, by name. */
-export const PROJECTIONS: readonly Projection[] = [caseListProjection, caseTimelineProjection];
+export const PROJECTIONS: readonly AnyProjection[] = [caseListProjection, caseTimelineProjection];
 
-export const projectionNamed = (name: string): Projection | undefined => PROJECTIONS.find((p) => p.name === name);
+export const projectionNamed = (name: string): AnyProjection | undefined => PROJECTIONS.find((p) => p.name === name);

@@ -1,7 +1,8 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { Projection } from '../projections/projection';
-import type { ReadStoreDialect } from '../store/read-store';
+import type { CompiledQuery, Kysely } from 'kysely';
+import type { AnyProjection } from '../projections/projection';
+import type { ReadStore, ReadStoreDialect } from '../store/read-store';
 import type { ReadModelTables } from '../store/tables';
+import { writeTransaction } from '../store/write-transaction';
 
 export interface Checkpoint {
   name: string;
@@ -11,23 +12,23 @@ export interface Checkpoint {
 }
 
 /**
- * The projection's checkpoint, locked for the rest of the transaction on
- * PostgreSQL (SQLite's BEGIN IMMEDIATE holds the whole file already): two
- * writers of one projection can then never both apply the same events.
+ * The statement reading a projection's checkpoint inside a write
+ * transaction, locking the row on PostgreSQL (SQLite's BEGIN IMMEDIATE holds
+ * the whole file already): two writers of one projection never both store.
  */
-export async function lockedCheckpoint(trx: Transaction<ReadModelTables>, name: string, dialect: ReadStoreDialect): Promise<number | undefined> {
-  let query = trx.selectFrom('rm_checkpoints').select('position').where('name', '=', name);
+export function checkpointForUpdate(db: Kysely<ReadModelTables>, name: string, dialect: ReadStoreDialect): CompiledQuery {
+  let query = db.selectFrom('rm_checkpoints').select(['version', 'position']).where('name', '=', name);
   if (dialect === 'postgres') query = query.forUpdate();
-  const row = await query.executeTakeFirst();
-  return row?.position;
+  return query.compile();
 }
 
-export async function storeCheckpoint(trx: Transaction<ReadModelTables>, name: string, version: number, position: number): Promise<void> {
-  await trx
+export function storeCheckpoint(db: Kysely<ReadModelTables>, name: string, version: number, position: number): CompiledQuery {
+  const updatedAt = new Date().toISOString();
+  return db
     .insertInto('rm_checkpoints')
-    .values({ name, version, position, updated_at: new Date().toISOString() })
-    .onConflict((oc) => oc.column('name').doUpdateSet({ version, position, updated_at: new Date().toISOString() }))
-    .execute();
+    .values({ name, version, position, updated_at: updatedAt })
+    .onConflict((oc) => oc.column('name').doUpdateSet({ version, position, updated_at: updatedAt }))
+    .compile();
 }
 
 /**
@@ -35,17 +36,21 @@ export async function storeCheckpoint(trx: Transaction<ReadModelTables>, name: s
  * checkpoint: tables missing → created, from position 0; a checkpoint of
  * another version → its tables dropped and created again, from position 0.
  */
-export async function prepareProjection(db: Kysely<ReadModelTables>, projection: Projection, dialect: ReadStoreDialect): Promise<number> {
-  return db.transaction().execute(async (trx) => {
-    let query = trx.selectFrom('rm_checkpoints').select(['version', 'position']).where('name', '=', projection.name);
-    if (dialect === 'postgres') query = query.forUpdate();
-    const row = await query.executeTakeFirst();
-    if (row && row.version === projection.version) return row.position;
-    for (const table of projection.tables) await trx.schema.dropTable(table).ifExists().execute();
-    await projection.createTables(trx, dialect);
-    await storeCheckpoint(trx, projection.name, projection.version, 0);
+export async function prepareProjection(store: ReadStore, projection: AnyProjection): Promise<number> {
+  const { db } = store;
+  return writeTransaction(store, function* () {
+    const row = (yield checkpointForUpdate(db, projection.name, store.dialect)).rows[0] as { version: number; position: number } | undefined;
+    if (row && Number(row.version) === projection.version) return Number(row.position);
+    for (const table of projection.tables) yield db.schema.dropTable(table).ifExists().compile();
+    for (const statement of projection.createTables(db)) yield statement.compile();
+    yield storeCheckpoint(db, projection.name, projection.version, 0);
     return 0;
   });
+}
+
+export async function readCheckpoint(db: Kysely<ReadModelTables>, name: string): Promise<number> {
+  const row = await db.selectFrom('rm_checkpoints').select('position').where('name', '=', name).executeTakeFirst();
+  return row?.position ?? 0;
 }
 
 export async function readCheckpoints(db: Kysely<ReadModelTables>, names?: readonly string[]): Promise<Checkpoint[]> {

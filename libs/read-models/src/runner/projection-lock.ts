@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Transaction } from 'kysely';
+import type { CompiledQuery } from 'kysely';
 import { Client } from 'pg';
 import { ADVISORY_LOCK_CLASS } from '../store/migrations';
 import { pgTypes, type ReadStore } from '../store/read-store';
-import type { ReadModelTables } from '../store/tables';
+import { writeTransaction } from '../store/write-transaction';
 
 /** Another process runs the projection now: the batch in hand must not be stored. */
 export class LockLostError extends Error {
@@ -26,8 +26,16 @@ export interface ProjectionLock {
   acquire(stopped: () => boolean): Promise<boolean>;
   /** Resolves once a lock this process held is lost (a fresh promise after each acquire). */
   readonly lost: Promise<void>;
-  /** Inside a batch's transaction, before anything is written: throws LockLostError if the lock is no longer ours. */
-  fence(trx: Transaction<ReadModelTables>): Promise<void>;
+  /** Whether this process still holds the lock, as far as it knows. */
+  readonly held: boolean;
+  /**
+   * A statement for the batch's transaction that renews the lock: when it
+   * changes no row, the lock is gone and the batch must not be stored.
+   * Undefined when the lock needs no renewing (`held` says it all).
+   */
+  fenceStatement(): CompiledQuery | undefined;
+  /** The batch's fence found the lock gone. */
+  markLost(): void;
   release(): Promise<void>;
 }
 
@@ -56,8 +64,8 @@ class SqliteLease implements ProjectionLock {
   private readonly retryMs: number;
   private readonly leaseMs: number;
   private renewTimer?: NodeJS.Timeout;
-  private held = false;
-  private markLost: () => void = () => undefined;
+  held = false;
+  private signalLost: () => void = () => undefined;
   lost: Promise<void> = new Promise(() => undefined);
 
   constructor(
@@ -73,7 +81,8 @@ class SqliteLease implements ProjectionLock {
     while (!stopped()) {
       if (await this.tryTake()) {
         this.held = true;
-        this.lost = new Promise((resolve) => (this.markLost = resolve));
+        this.lost = new Promise((resolve) => (this.signalLost = resolve));
+        clearInterval(this.renewTimer);
         this.renewTimer = setInterval(() => void this.renew(), Math.max(50, Math.floor(this.leaseMs / 3)));
         this.renewTimer.unref();
         return true;
@@ -83,17 +92,15 @@ class SqliteLease implements ProjectionLock {
     return false;
   }
 
-  async fence(trx: Transaction<ReadModelTables>): Promise<void> {
-    const result = await trx
-      .updateTable('rm_leases')
-      .set({ expires_at: Date.now() + this.leaseMs })
-      .where('name', '=', this.name)
-      .where('owner', '=', this.owner)
-      .executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 0) {
-      this.lose();
-      throw new LockLostError(this.name);
-    }
+  fenceStatement(): CompiledQuery {
+    return this.renewal().compile();
+  }
+
+  markLost(): void {
+    if (!this.held) return;
+    this.held = false;
+    clearInterval(this.renewTimer);
+    this.signalLost();
   }
 
   async release(): Promise<void> {
@@ -101,43 +108,46 @@ class SqliteLease implements ProjectionLock {
     if (!this.held) return;
     this.held = false;
     // A clean stop hands over at once instead of after the lease runs out.
-    await this.store.db.deleteFrom('rm_leases').where('name', '=', this.name).where('owner', '=', this.owner).execute().catch(() => undefined);
+    const { db } = this.store;
+    const remove = db.deleteFrom('rm_leases').where('name', '=', this.name).where('owner', '=', this.owner).compile();
+    await writeTransaction(this.store, function* () {
+      yield remove;
+    }).catch(() => undefined);
   }
 
   private async tryTake(): Promise<boolean> {
-    return this.store.db.transaction().execute(async (trx) => {
+    const { db } = this.store;
+    const { name, owner, leaseMs } = this;
+    return writeTransaction(this.store, function* () {
       const now = Date.now();
-      const lease = await trx.selectFrom('rm_leases').select(['owner', 'expires_at']).where('name', '=', this.name).executeTakeFirst();
-      if (lease && lease.owner !== this.owner && lease.expires_at > now) return false;
-      await trx
+      const lease = (yield db.selectFrom('rm_leases').select(['owner', 'expires_at']).where('name', '=', name).compile()).rows[0] as
+        | { owner: string; expires_at: number }
+        | undefined;
+      if (lease && lease.owner !== owner && Number(lease.expires_at) > now) return false;
+      yield db
         .insertInto('rm_leases')
-        .values({ name: this.name, owner: this.owner, expires_at: now + this.leaseMs })
-        .onConflict((oc) => oc.column('name').doUpdateSet({ owner: this.owner, expires_at: now + this.leaseMs }))
-        .execute();
+        .values({ name, owner, expires_at: now + leaseMs })
+        .onConflict((oc) => oc.column('name').doUpdateSet({ owner, expires_at: now + leaseMs }))
+        .compile();
       return true;
     });
   }
 
+  private renewal() {
+    return this.store.db.updateTable('rm_leases').set({ expires_at: Date.now() + this.leaseMs }).where('name', '=', this.name).where('owner', '=', this.owner);
+  }
+
   private async renew(): Promise<void> {
     if (!this.held) return;
+    const renewal = this.renewal().compile();
     try {
-      const result = await this.store.db
-        .updateTable('rm_leases')
-        .set({ expires_at: Date.now() + this.leaseMs })
-        .where('name', '=', this.name)
-        .where('owner', '=', this.owner)
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) === 0) this.lose();
+      const changed = await writeTransaction(this.store, function* () {
+        return (yield renewal).changed;
+      });
+      if (changed === 0) this.markLost();
     } catch {
       // A busy file this time: the next renewal (or the batch's fence) decides.
     }
-  }
-
-  private lose(): void {
-    if (!this.held) return;
-    this.held = false;
-    clearInterval(this.renewTimer);
-    this.markLost();
   }
 }
 
@@ -149,8 +159,8 @@ class SqliteLease implements ProjectionLock {
 class AdvisoryLock implements ProjectionLock {
   private readonly retryMs: number;
   private client?: Client;
-  private held = false;
-  private markLost: () => void = () => undefined;
+  held = false;
+  private signalLost: () => void = () => undefined;
   lost: Promise<void> = new Promise(() => undefined);
 
   constructor(
@@ -168,7 +178,7 @@ class AdvisoryLock implements ProjectionLock {
         const result = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1, hashtext($2)) as locked', [ADVISORY_LOCK_CLASS, `projection:${this.name}`]);
         if (result.rows[0]?.locked) {
           this.held = true;
-          this.lost = new Promise((resolve) => (this.markLost = resolve));
+          this.lost = new Promise((resolve) => (this.signalLost = resolve));
           return true;
         }
       } catch {
@@ -179,8 +189,15 @@ class AdvisoryLock implements ProjectionLock {
     return false;
   }
 
-  async fence(): Promise<void> {
-    if (!this.held) throw new LockLostError(this.name);
+  fenceStatement(): undefined {
+    return undefined;
+  }
+
+  markLost(): void {
+    if (!this.held) return;
+    this.held = false;
+    this.signalLost();
+    void this.dropConnection();
   }
 
   async release(): Promise<void> {
@@ -201,10 +218,7 @@ class AdvisoryLock implements ProjectionLock {
   private lose(client: Client): void {
     if (this.client !== client) return;
     this.client = undefined;
-    if (this.held) {
-      this.held = false;
-      this.markLost();
-    }
+    this.markLost();
   }
 
   private async dropConnection(): Promise<void> {

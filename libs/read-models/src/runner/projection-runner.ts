@@ -1,8 +1,17 @@
 import { LogFollower, type EventStore, type StoredEvent } from '@aftersales/event-store';
-import type { Projection } from '../projections/projection';
+import type { AnyProjection } from '../projections/projection';
 import type { ReadStore } from '../store/read-store';
-import { lockedCheckpoint, prepareProjection, storeCheckpoint } from './checkpoints';
-import type { ProjectionLock } from './projection-lock';
+import { writeTransaction } from '../store/write-transaction';
+import { checkpointForUpdate, prepareProjection, readCheckpoint, storeCheckpoint } from './checkpoints';
+import { LockLostError, type ProjectionLock } from './projection-lock';
+
+/** The checkpoint moved under a batch (another writer): it is dropped and the follower resumes from the stored one. */
+export class CheckpointMovedError extends Error {
+  constructor(name: string, expected: number, found: number) {
+    super(`Projection ${name}: checkpoint at ${found}, expected ${expected}`);
+    this.name = 'CheckpointMovedError';
+  }
+}
 
 export interface ProjectionRunnerOptions {
   /** At most this many events per transaction (default 1000). */
@@ -32,7 +41,7 @@ export class ProjectionRunner {
   constructor(
     private readonly store: ReadStore,
     private readonly events: EventStore,
-    readonly projection: Projection,
+    readonly projection: AnyProjection,
     private readonly lock: ProjectionLock,
     private readonly options: ProjectionRunnerOptions = {},
   ) {}
@@ -75,7 +84,7 @@ export class ProjectionRunner {
         this.options.onStateChange?.(name, 'waiting');
         if (!(await this.lock.acquire(() => this.stopped))) break;
         try {
-          this.position = await prepareProjection(this.store.db, this.projection, this.store.dialect);
+          this.position = await prepareProjection(this.store, this.projection);
           const follower = new LogFollower(this.events, {
             name: `projection ${name}`,
             eventTypes: this.projection.eventTypes,
@@ -106,23 +115,46 @@ export class ProjectionRunner {
   }
 
   private async storedCheckpoint(): Promise<number> {
-    const row = await this.store.db.selectFrom('rm_checkpoints').select('position').where('name', '=', this.projection.name).executeTakeFirst();
-    return row?.position ?? 0;
+    this.position = await readCheckpoint(this.store.db, this.projection.name);
+    return this.position;
   }
 
-  /**
-   * One transaction: the lock is still ours, the events not yet applied
-   * (above the stored checkpoint) go in, and the checkpoint moves to `position`.
-   */
   private async applyBatch(events: StoredEvent[], position: number): Promise<void> {
-    const { projection, store } = this;
-    await store.db.transaction().execute(async (trx) => {
-      await this.lock.fence(trx);
-      const stored = (await lockedCheckpoint(trx, projection.name, store.dialect)) ?? 0;
-      const fresh = events.filter((e) => e.position > stored);
-      if (fresh.length > 0) await projection.apply(trx, fresh, store.dialect);
-      if (position > stored) await storeCheckpoint(trx, projection.name, projection.version, position);
-      this.applied += fresh.length;
-    });
+    const expected = this.position;
+    this.applied += await storeBatch(this.store, this.projection, { expected, position, events }, this.lock);
+    this.position = Math.max(expected, position);
   }
+}
+
+/**
+ * Loads what the batch changes, then one transaction: the lock (if any) is
+ * still ours, the checkpoint is still `expected` (the one the load followed),
+ * the rows go in and the checkpoint moves to `position`. Returns how many
+ * events were applied (those above `expected`).
+ */
+export async function storeBatch(
+  store: ReadStore,
+  projection: AnyProjection,
+  batch: { expected: number; position: number; events: readonly StoredEvent[] },
+  lock?: ProjectionLock,
+): Promise<number> {
+  const { db } = store;
+  const { expected, position } = batch;
+  const fresh = batch.events.filter((e) => e.position > expected);
+  const statements = fresh.length > 0 ? projection.write(db, fresh, await projection.load(db, fresh)).map((s) => s.compile()) : [];
+  const fence = lock?.fenceStatement();
+  const readCheckpointRow = checkpointForUpdate(db, projection.name, store.dialect);
+  const moveCheckpoint = position > expected ? storeCheckpoint(db, projection.name, projection.version, position) : undefined;
+  await writeTransaction(store, function* () {
+    if (fence && (yield fence).changed === 0) {
+      lock?.markLost();
+      throw new LockLostError(projection.name);
+    }
+    if (lock && !lock.held) throw new LockLostError(projection.name);
+    const stored = Number((yield readCheckpointRow).rows[0]?.position ?? 0);
+    if (stored !== expected) throw new CheckpointMovedError(projection.name, expected, stored);
+    for (const statement of statements) yield statement;
+    if (moveCheckpoint) yield moveCheckpoint;
+  });
+  return fresh.length;
 }

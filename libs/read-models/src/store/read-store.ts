@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { CompiledQuery, Kysely, sql, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver } from 'kysely';
+import { Kysely, PostgresDialect, sql, SqliteDialect } from 'kysely';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Pool, types as pgTypeParsers, type PoolConfig } from 'pg';
@@ -8,10 +8,15 @@ import type { ReadModelTables } from './tables';
 
 export type ReadStoreDialect = 'sqlite' | 'postgres';
 
-/** The read models' database: one Kysely instance and what kind of server is behind it. */
+/**
+ * The read models' database. `db` answers queries (and builds the
+ * statements writes run: see write-transaction.ts); on SQLite `sqlite` is the
+ * same connection, which writes use synchronously.
+ */
 export interface ReadStore {
   readonly dialect: ReadStoreDialect;
   readonly db: Kysely<ReadModelTables>;
+  readonly sqlite?: Database.Database;
   /** PostgreSQL: where to open a dedicated connection (advisory locks live as long as it does). */
   readonly databaseUrl?: string;
   close(): Promise<void>;
@@ -32,29 +37,6 @@ export const pgTypes = {
 } as NonNullable<PoolConfig['types']>;
 
 /**
- * Kysely's SQLite driver opens transactions with a plain BEGIN, which only
- * takes the write lock at the first write: when another connection to the
- * file (the event store's) commits in between, that write fails at once with
- * SQLITE_BUSY instead of waiting. BEGIN IMMEDIATE takes the lock up front,
- * waiting up to the busy timeout.
- */
-class ImmediateSqliteDriver extends SqliteDriver {
-  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
-  }
-}
-
-class ImmediateSqliteDialect extends SqliteDialect {
-  constructor(private readonly database: Database.Database) {
-    super({ database });
-  }
-
-  override createDriver(): Driver {
-    return new ImmediateSqliteDriver({ database: this.database });
-  }
-}
-
-/**
  * Opens the read store `config.readStore` names. On SQLite, its own
  * connection to the events' file (API.md: "events and read models file"), in
  * WAL mode with synchronous NORMAL: read models can be rebuilt, so losing the
@@ -67,8 +49,8 @@ export function openReadStore(readStore: AppConfig['readStore']): ReadStore {
     return { dialect: 'postgres', db, databaseUrl: readStore.databaseUrl, close: () => db.destroy() };
   }
   const database = openSqlite(readStore.sqlitePath);
-  const db = new Kysely<ReadModelTables>({ dialect: new ImmediateSqliteDialect(database) });
-  return { dialect: 'sqlite', db, close: () => db.destroy() };
+  const db = new Kysely<ReadModelTables>({ dialect: new SqliteDialect({ database }) });
+  return { dialect: 'sqlite', db, sqlite: database, close: () => db.destroy() };
 }
 
 function openSqlite(path: string): Database.Database {
