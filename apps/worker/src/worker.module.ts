@@ -16,6 +16,7 @@ import { bullConnection } from './redis-connection';
 import { SystemCommands } from './system-commands';
 import { WorkReconciler } from './work-reconciler';
 import { WorkerMetrics } from './worker-metrics';
+import { WebhooksWorkerModule } from './webhooks/webhooks-worker.module';
 import { WORK_QUEUES } from './worker.tokens';
 
 @Injectable()
@@ -47,6 +48,7 @@ export class WorkerModule {
         IntegrationsModule.forRoot(config),
         BullModule.forRoot({ connection: bullConnection(config.redisUrl) }),
         ...QUEUE_NAMES.map((name) => BullModule.registerQueue({ name })),
+        WebhooksWorkerModule,
       ],
       providers: [
         { provide: WorkStore, inject: [APP_CONFIG], useFactory: (c: AppConfig) => new WorkStore(c.eventStore.sqlitePath) },

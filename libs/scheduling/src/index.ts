@@ -3,3 +3,4 @@ export * from './pending-work';
 export * from './work-store';
 export * from './work-queues';
 export * from './case-work.reactor';
+export * from './webhooks';
