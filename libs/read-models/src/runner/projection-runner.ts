@@ -66,9 +66,14 @@ export class ProjectionRunner {
     await this.running;
   }
 
-  /** True once this process has stored `position` (false while another process runs the projection). */
+  /** True once this process has stored `position`; false after `timeoutMs` (another process may be running the projection). */
   async waitFor(position: number, timeoutMs: number): Promise<boolean> {
-    return this.follower ? this.follower.waitFor(position, timeoutMs) : false;
+    const deadline = Date.now() + timeoutMs;
+    while (!this.follower) {
+      if (this.stopped || Date.now() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return this.follower.waitFor(position, Math.max(0, deadline - Date.now()));
   }
 
   /** Resolves once the projection has caught up with the log as it was when it became active here. */
