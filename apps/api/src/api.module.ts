@@ -14,6 +14,7 @@ import { IdempotencyRecorder } from './idempotency/idempotency-recorder';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ProblemFilter } from './problem/problem.filter';
+import { QueuesDashboard } from './queues/queues-dashboard';
 import { QueriesApiModule } from './queries/queries-api.module';
 import { createValidationPipe } from './problem/validation';
 import { CallerRateLimiter } from './rate-limit/caller-rate-limiter';
@@ -53,6 +54,7 @@ export class ApiModule {
         EdgeRoutes,
         IdempotencyGate,
         IdempotencyRecorder,
+        QueuesDashboard,
         { provide: APP_GUARD, useClass: EdgeGuard },
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: APP_FILTER, useClass: ProblemFilter },

@@ -5,14 +5,15 @@ import type { Redis } from 'ioredis';
 import { APP_CONFIG, ApplicationModule, OrderRepairPass, REDIS } from '@aftersales/application';
 import type { AppConfig } from '@aftersales/config';
 import { IntegrationsModule } from '@aftersales/integrations';
-import { QUEUE_NAMES, WorkQueues, WorkStore, type QueueName } from '@aftersales/scheduling';
+import { bullConnection, QUEUE_NAMES, WorkQueues, WorkStore, type QueueName } from '@aftersales/scheduling';
 import { CaseWorkReactor } from './case-work.reactor';
 import { JobEvents } from './job-events';
 import { DeadlineProcessor } from './processors/deadline.processor';
 import { InsuranceProcessor } from './processors/insurance.processor';
 import { PickupProcessor } from './processors/pickup.processor';
 import { RefundProcessor } from './processors/refund.processor';
-import { bullConnection } from './redis-connection';
+
+import { RedisPolicyCheck } from './redis-policy-check';
 import { SystemCommands } from './system-commands';
 import { WorkReconciler } from './work-reconciler';
 import { WorkerMetrics } from './worker-metrics';
@@ -69,6 +70,7 @@ export class WorkerModule {
         InsuranceProcessor,
         WorkerMetrics,
         JobEvents,
+        RedisPolicyCheck,
       ],
       exports: [WORK_QUEUES, WorkStore, CaseWorkReactor, WorkReconciler, OrderRepairPass],
     };

@@ -4,3 +4,4 @@ export * from './work-store';
 export * from './work-queues';
 export * from './case-work.reactor';
 export * from './webhooks';
+export * from './redis-connection';
