@@ -6,6 +6,7 @@ import { CommandGateway } from './cases/command-gateway';
 import { IntegrationsApiModule } from './integrations/integrations-api.module';
 import { OrdersController } from './orders/orders.controller';
 import { PoliciesController } from './policies/policies.controller';
+import { WebhooksApiModule } from './webhooks/webhooks-api.module';
 
 /**
  * The command routes and the reads that must reflect a write at once (from
@@ -14,7 +15,7 @@ import { PoliciesController } from './policies/policies.controller';
  * InfrastructureModule.
  */
 @Module({
-  imports: [ApplicationModule, IntegrationsApiModule, BuyersApiModule],
+  imports: [ApplicationModule, IntegrationsApiModule, BuyersApiModule, WebhooksApiModule],
   controllers: [OrdersController, CasesController, PoliciesController],
   providers: [CommandGateway],
 })
