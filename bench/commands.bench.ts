@@ -12,6 +12,9 @@
  * BENCH_SECONDS changes the measured duration (default 20); BENCH_CPU_PROF=1
  * runs the service under --cpu-prof and prints where its time went during the
  * measured run (BENCH_CPU_PROF_DIR=<folder> keeps the .cpuprofile for DevTools).
+ * BENCH_PROBE=1 preloads bench/support/stall-probe into the service and
+ * prints every event-loop stall, slow SQLite call (any connection, any
+ * thread) and long GC pause it saw, placed in the measured runs.
  */
 import { SignJWT } from 'jose';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -19,6 +22,7 @@ import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEVELOPMENT_JWT_SECRET } from '@aftersales/config';
 import { startScript, startService, waitForOutput, waitForReady, type ChildServer } from './support/service';
+import type { ProbeRecord } from './support/stall-probe';
 
 const CONNECTIONS = 50;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
@@ -32,6 +36,7 @@ const SETUP_CALLERS = 50;
 const TARGET = { commandsPerSecond: 2_000, p99Ms: 50 };
 const PROFILE = process.env.BENCH_CPU_PROF === '1';
 const KEEP_PROFILE_IN = process.env.BENCH_CPU_PROF_DIR;
+const PROBE = process.env.BENCH_PROBE === '1';
 type KeyMode = 'without keys' | 'with keys';
 const KEY_MODES: KeyMode[] =
   process.env.BENCH_KEYS === 'with' ? ['with keys'] : process.env.BENCH_KEYS === 'without' ? ['without keys'] : ['without keys', 'with keys'];
@@ -230,6 +235,8 @@ interface Run {
   seconds: number;
   /** The measured window on the monotonic clock, in µs (the clock V8's CPU profiles use). */
   window: [number, number];
+  /** The same window in wall-clock milliseconds (the clock the stall probe writes). */
+  wallClock: [number, number];
   /** CPU seconds the server process and this (load-generating) process used in the window. */
   cpu: { server: number; driver: number };
   latencies: Record<Kind | 'all', number[]>;
@@ -249,6 +256,7 @@ function newRun(): Run {
   return {
     seconds: 0,
     window: [0, 0],
+    wallClock: [0, 0],
     cpu: { server: Number.NaN, driver: Number.NaN },
     latencies: { open: [], approve: [], all: [] },
     statuses: { open: new Map(), approve: new Map() },
@@ -281,6 +289,7 @@ async function drive(
   const serverCpu = processCpuSeconds(server.process.pid);
   const driverCpu = process.cpuUsage();
   run.window[0] = monotonicUs();
+  run.wallClock[0] = Date.now();
   const instance = autocannon({ pipelining: 1, timeout: 10, ...options });
   instance.on('response', (client, status, _bytes, ms) => {
     const kind = kindOf(client);
@@ -293,6 +302,7 @@ async function drive(
   const timer = onTick ? setInterval(() => onTick(instance), 100) : undefined;
   const result = await instance;
   run.window[1] = monotonicUs();
+  run.wallClock[1] = Date.now();
   const driverUsed = process.cpuUsage(driverCpu);
   run.cpu = { server: processCpuSeconds(server.process.pid) - serverCpu, driver: (driverUsed.user + driverUsed.system) / 1e6 };
   if (timer) clearInterval(timer);
@@ -521,6 +531,41 @@ function summariseProfile(dir: string, window: [number, number]): void {
 }
 
 // ---------------------------------------------------------------------------
+// Stall probe summary (BENCH_PROBE=1)
+
+function readProbe(file: string): ProbeRecord[] {
+  try {
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as ProbeRecord);
+  } catch {
+    return [];
+  }
+}
+
+/** What the probe saw, each record placed in a measured run (or between runs), in time order. */
+function summariseProbe(file: string, runs: ReadonlyArray<{ keys: KeyMode; run: Run }>, serviceStarted: number): void {
+  const records = readProbe(file);
+  console.log(`\nStall probe (${file}): ${records.length} records, stalls ≥ 200 ms, SQLite calls and GC pauses ≥ ${process.env.BENCH_PROBE_SLOW_MS ?? 50} ms.`);
+  const where = (at: number): string => {
+    const inRun = runs.find(({ run }) => at >= run.wallClock[0] && at <= run.wallClock[1]);
+    return inRun ? `${inRun.keys} +${((at - inRun.run.wallClock[0]) / 1000).toFixed(1)} s` : 'outside the measured runs';
+  };
+  for (const record of records) {
+    const when = `service +${((record.at - serviceStarted) / 1000).toFixed(1)} s (${where(record.at)}), thread ${record.thread}`;
+    if (record.kind === 'gap') console.log(`  ${when}: event loop stalled ${ms(record.ms)}`);
+    else if (record.kind === 'gc') console.log(`  ${when}: GC pause ${ms(record.ms)} (kind ${record.gcKind})`);
+    else console.log(`  ${when}: ${ms(record.ms)} in ${record.connection}: ${record.sql}\n      ${record.stack.slice(0, 4).join('\n      ')}`);
+  }
+  for (const { keys, run } of runs) {
+    const stalls = records.filter((r) => r.kind === 'gap' && r.thread === 0 && r.at >= run.wallClock[0] && r.at <= run.wallClock[1]);
+    const longest = stalls.reduce((max, r) => Math.max(max, r.ms), 0);
+    console.log(`  Measured run ${keys}: ${stalls.length} stalls of the service's event loop, longest ${ms(longest)}.`);
+  }
+}
+
+// ---------------------------------------------------------------------------
 
 function cpuModel(): string {
   try {
@@ -571,14 +616,20 @@ async function main(): Promise<void> {
       buyers: await Promise.all(Array.from({ length: BUYERS }, (_, i) => token({ sub: `b-${i}`, role: 'buyer' }))),
     };
     const profileDir = KEEP_PROFILE_IN ?? join(dir, 'profile');
+    const probeLog = join(dir, 'stall-probe.jsonl');
+    const serviceStarted = Date.now();
     service = await startService(
       {
         SQLITE_PATH: join(dir, 'aftersales.db'),
         LOG_LEVEL: 'warn',
         // The largest the configuration accepts: one merchant token sends half the commands.
         RATE_LIMIT_PER_MINUTE: '10000000',
+        ...(PROBE ? { BENCH_PROBE_LOG: probeLog, BENCH_PROBE_SLOW_MS: process.env.BENCH_PROBE_SLOW_MS ?? '50' } : {}),
       },
-      PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+      [
+        ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+        ...(PROBE ? ['-r', join(__dirname, 'support', 'stall-probe.js')] : []),
+      ],
     );
     await waitForReady(service, '/health');
     console.log(`Service up (SQLite in ${dir}, its own redis-server${PROFILE ? ', under --cpu-prof' : ''}).`);
@@ -630,6 +681,7 @@ async function main(): Promise<void> {
     if (exitCode !== 0) console.log(`Service exited with ${exitCode}`);
     // The profile covers the last measured run (with keys, unless only the other was asked for).
     if (PROFILE) summariseProfile(profileDir, runs.at(-1)!.run.window);
+    if (PROBE) summariseProbe(probeLog, runs, serviceStarted);
 
     const bareFailures = count(bareRun, 'all', false) + bareRun.transportErrors + bareRun.timeouts;
     const failures = runs.reduce((sum, { run }) => sum + count(run, 'all', false) + run.transportErrors + run.timeouts, 0);
