@@ -29,6 +29,8 @@ describe('webhook delivery (worker side)', () => {
   let dir: string;
   let redis: LocalRedisServer;
   let app: INestApplicationContext | undefined;
+  /** More worker processes beside `app`, sharing its SQLite file and Redis. */
+  let others: INestApplicationContext[] = [];
   let receiver: WebhookReceiver;
   let store: EventStore;
 
@@ -39,6 +41,8 @@ describe('webhook delivery (worker side)', () => {
   });
 
   afterEach(async () => {
+    for (const other of others) await other.close();
+    others = [];
     await app?.close();
     app = undefined;
     await receiver.close();
@@ -46,17 +50,27 @@ describe('webhook delivery (worker side)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function startWorker(policy: WebhookRetryPolicy = QUICK): Promise<void> {
+  async function startWorker(policy: WebhookRetryPolicy = QUICK): Promise<INestApplicationContext> {
     const config = loadConfig({ SQLITE_PATH: join(dir, 'aftersales.db'), REDIS_URL: redis.url, WORKER_RECONCILE_INTERVAL_MS: '300' });
     const moduleRef = await Test.createTestingModule({
-      imports: [InfrastructureModule.forRoot(config), BullModule.forRoot({ connection: { host: '127.0.0.1', port: Number(new URL(redis.url).port), maxRetriesPerRequest: null } }), WebhooksWorkerModule],
+      imports: [
+        InfrastructureModule.forRoot(config),
+        BullModule.forRoot({ connection: { host: '127.0.0.1', port: Number(new URL(redis.url).port), maxRetriesPerRequest: null } }),
+        WebhooksWorkerModule,
+      ],
     })
       .overrideProvider(WEBHOOK_RETRY_POLICY)
       .useValue(policy)
       .compile();
     moduleRef.useLogger(false);
-    app = await moduleRef.init();
-    store = app.get<EventStore>(EVENT_STORE);
+    const context = await moduleRef.init();
+    if (!app) {
+      app = context;
+      store = app.get<EventStore>(EVENT_STORE);
+    } else {
+      others.push(context);
+    }
+    return context;
   }
 
   const webhooks = () => app!.get(WebhookStore);
@@ -195,5 +209,19 @@ describe('webhook delivery (worker side)', () => {
     await pause(800);
     expect(receiver.of(webhookId)).toHaveLength(count);
     expect(webhooks().listSubscriptions()).toEqual([]);
+  });
+
+  it('two worker processes: every event sent once, in order per case', async () => {
+    await startWorker();
+    await startWorker();
+    const webhookId = await subscribe(['CaseNoteAdded']);
+    const expected = new Map<string, string[]>();
+    for (let round = 0; round < 5; round++) {
+      for (const caseId of ['c1', 'c2', 'c3']) expected.set(caseId, [...(expected.get(caseId) ?? []), ...(await record(caseId, 'CaseNoteAdded', 'CaseNoteAdded'))]);
+    }
+    await eventually('thirty deliveries', () => (webhooks().counts().delivered === 30 ? true : undefined));
+    await pause(500);
+    expect(receiver.of(webhookId)).toHaveLength(30);
+    for (const [caseId, ids] of expected) expect(ofCase(caseId, webhookId).map((r) => r.body.eventId)).toEqual(ids);
   });
 });

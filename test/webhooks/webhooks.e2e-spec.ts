@@ -139,4 +139,14 @@ describe('outbound webhooks (service)', () => {
     }
     expectProblem(await p.api.post('/v1/webhooks', body), 401);
   });
+
+  it('shows deliveries by status, results and the reactor\'s lag in /metrics', async () => {
+    const text = await (await fetch(`${started.service.baseUrl}/metrics`)).text();
+    expect(text).toMatch(/webhook_deliveries\{status="delivered"\} [1-9]/);
+    expect(text).toMatch(/webhook_delivery_results_total\{result="dead"\} [1-9]/);
+    expect(text).toMatch(/webhook_reactor_lag_events \d+/);
+    // Nor did the secret reach the log (a dead letter was logged above).
+    expect(started.service.output()).toContain('dead letter');
+    expect(started.service.output()).not.toContain(SECRET);
+  });
 });

@@ -50,6 +50,8 @@ export class WebhookPlanner {
         if (event.streamName.startsWith(WEBHOOK_STREAM_PREFIX)) {
           if (event.type === WEBHOOK_EVENT_TYPES.subscribed) {
             const data = event.data as WebhookSubscribedData;
+            // Only the API writes these, validated; one that is not even shaped right subscribes nothing rather than stopping the reactor.
+            if (!Array.isArray(data?.events) || typeof data.url !== 'string' || typeof data.secret !== 'string') continue;
             writer.subscribe({ webhookId: data.webhookId, url: data.url, events: data.events, secret: data.secret, createdAt: occurredAt(event), position: event.position });
           } else if (event.type === WEBHOOK_EVENT_TYPES.cancelled) {
             writer.cancel((event.data as WebhookCancelledData).webhookId, occurredAt(event));
