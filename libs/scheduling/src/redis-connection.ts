@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { ConnectionOptions } from 'bullmq';
 
 /**
@@ -19,3 +20,6 @@ export function bullConnection(redisUrl: string): ConnectionOptions {
     maxRetriesPerRequest: null,
   };
 }
+
+/** This process's name among BullMQ workers (a job records who ran it: `processedBy`). */
+export const WORKER_NAME = `${hostname()}-${process.pid}`;

@@ -71,13 +71,20 @@ export class WorkQueues {
     );
   }
 
-  /** Takes out jobs for work no longer owed (a deadline its status ended) that have not started; one running finishes as a no-op. */
+  /**
+   * Takes out jobs for work no longer owed (a deadline its status ended)
+   * while they still wait, so Redis does not keep a 48-hour timer for a
+   * merchant who answered in five minutes. A job that ran stays, for the
+   * dashboard; one running finishes as a no-op (decide).
+   */
   async remove(keys: readonly string[]): Promise<void> {
     await Promise.all(
       keys.map(async (key) => {
         const name = queueOfKey(key);
         if (!name) return;
-        await this.queue(name).remove(key).catch(() => 0);
+        const queue = this.queue(name);
+        const state = await queue.getJobState(key).catch(() => 'unknown');
+        if (state === 'delayed' || state === 'waiting' || state === 'prioritized') await queue.remove(key).catch(() => 0);
       }),
     );
   }

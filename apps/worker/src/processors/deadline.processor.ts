@@ -1,6 +1,6 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import type { Job } from 'bullmq';
-import type { JobData, PendingWork } from '@aftersales/scheduling';
+import { WORKER_NAME, type JobData, type PendingWork } from '@aftersales/scheduling';
 import { SystemCommands, WORKER_ACTOR } from '../system-commands';
 
 type DeadlineWork = Extract<PendingWork, { queue: 'deadlines' }>;
@@ -13,7 +13,7 @@ export class DeadlineNotDueError extends Error {}
  * the case's (the party may have acted first) and refuses one delivered
  * early, which BullMQ then tries again.
  */
-@Processor('deadlines', { concurrency: 64 })
+@Processor('deadlines', { concurrency: 64, name: WORKER_NAME })
 export class DeadlineProcessor extends WorkerHost {
   constructor(private readonly commands: SystemCommands) {
     super();

@@ -2,7 +2,7 @@ import { Inject, Logger } from '@nestjs/common';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { ProviderRejectedError, SHIPPING_INSURER, type ShippingInsurer } from '@aftersales/integrations';
-import type { JobData, PendingWork } from '@aftersales/scheduling';
+import { WORKER_NAME, type JobData, type PendingWork } from '@aftersales/scheduling';
 import { SystemCommands, WORKER_ACTOR } from '../system-commands';
 
 type InsuranceWork = Extract<PendingWork, { queue: 'insurance' }>;
@@ -12,7 +12,7 @@ type InsuranceWork = Extract<PendingWork, { queue: 'insurance' }>;
  * (`ShippingInsuranceClaimed`) and records the insurer's payment
  * (`ShippingInsurancePaid`). The claim id is the insurer's idempotency key.
  */
-@Processor('insurance', { concurrency: 8 })
+@Processor('insurance', { concurrency: 8, name: WORKER_NAME })
 export class InsuranceProcessor extends WorkerHost {
   private readonly logger = new Logger(InsuranceProcessor.name);
 

@@ -2,7 +2,7 @@ import { Inject } from '@nestjs/common';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import type { Job } from 'bullmq';
 import { PAYMENT_CENTRE, ProviderRejectedError, ProviderRetryableError, type PaymentCentre } from '@aftersales/integrations';
-import { REFUND_ATTEMPTS, type JobData, type PendingWork } from '@aftersales/scheduling';
+import { REFUND_ATTEMPTS, WORKER_NAME, type JobData, type PendingWork } from '@aftersales/scheduling';
 import { INTEGRATION_ACTOR, SystemCommands } from '../system-commands';
 
 type RefundWork = Extract<PendingWork, { queue: 'refunds' }>;
@@ -16,7 +16,7 @@ type RefundWork = Extract<PendingWork, { queue: 'refunds' }>;
  * job of its own after a back-off, and after REFUND_ATTEMPTS the failure is
  * final and the case goes to the agent pool.
  */
-@Processor('refunds', { concurrency: 32 })
+@Processor('refunds', { concurrency: 32, name: WORKER_NAME })
 export class RefundProcessor extends WorkerHost {
   constructor(
     @Inject(PAYMENT_CENTRE) private readonly payments: PaymentCentre,
