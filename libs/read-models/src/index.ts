@@ -18,3 +18,4 @@ export * from './queries/case-list.query';
 export * from './queries/case-timeline.query';
 export * from './queries/projection-progress';
 export * from './read-models.module';
+export * from './runner/rebuild';

@@ -11,6 +11,27 @@ const IDS_PER_LOOKUP = 500;
 
 export const CASE_LIST = 'case_list';
 
+const UPDATED_COLUMNS = [
+  'order_id',
+  'buyer_id',
+  'merchant_id',
+  'business_line',
+  'kind',
+  'reason',
+  'status',
+  'requested_amount',
+  'refunded',
+  'currency',
+  'priority',
+  'assignee',
+  'requested_at',
+  'updated_at',
+  'next_deadline_name',
+  'next_deadline_at',
+  'revision',
+  'state',
+] as const satisfies ReadonlyArray<Exclude<keyof CaseListRow, 'case_id'>>;
+
 /**
  * `GET /v1/cases`: one row per case with what the list shows and filters on,
  * and the folded case itself so the next batch evolves it without reading
@@ -45,6 +66,9 @@ export const caseListProjection = defineProjection<Map<string, CaseState>>({
       .addColumn('next_deadline_at', 'text')
       .addColumn('revision', 'integer', (c) => c.notNull())
       .addColumn('state', 'text', (c) => c.notNull()),
+  ],
+
+  indexes: (db) => [
     // Newest first within each scope the list is read in (API.md: buyer, merchant, business line, everything).
     db.schema.createIndex('rm_case_list_requested').on('rm_case_list').columns(['requested_at', 'case_id']),
     db.schema.createIndex('rm_case_list_buyer').on('rm_case_list').columns(['buyer_id', 'requested_at', 'case_id']),
@@ -109,18 +133,12 @@ function upserts(db: Kysely<ReadModelTables>, rows: CaseListRow[]): Compilable[]
         .insertInto('rm_case_list')
         .values(rows.slice(i, i + ROWS_PER_STATEMENT))
         .onConflict((oc) =>
-          oc.column('case_id').doUpdateSet((eb) => ({
-            status: eb.ref('excluded.status'),
-            requested_amount: eb.ref('excluded.requested_amount'),
-            refunded: eb.ref('excluded.refunded'),
-            priority: eb.ref('excluded.priority'),
-            assignee: eb.ref('excluded.assignee'),
-            updated_at: eb.ref('excluded.updated_at'),
-            next_deadline_name: eb.ref('excluded.next_deadline_name'),
-            next_deadline_at: eb.ref('excluded.next_deadline_at'),
-            revision: eb.ref('excluded.revision'),
-            state: eb.ref('excluded.state'),
-          })),
+          // Every column from the folded case: a row is a function of its case's state, nothing else.
+          oc.column('case_id').doUpdateSet((eb) => {
+            const set: Record<string, unknown> = {};
+            for (const column of UPDATED_COLUMNS) set[column] = eb.ref(`excluded.${column}`);
+            return set as never;
+          }),
         ),
     );
   }

@@ -37,6 +37,9 @@ export const caseTimelineProjection = defineProjection<void>({
       .addPrimaryKeyConstraint('rm_case_timeline_pk', ['case_id', 'revision']),
   ],
 
+  // The primary key (case, revision) is the only lookup: one case's steps in order.
+  indexes: () => [],
+
   load: async () => undefined,
 
   write(db, events) {

@@ -22,6 +22,8 @@ export interface Projection<Loaded = unknown> {
   /** The tables it owns, dropped when its version changes. */
   tables: readonly (keyof ReadModelTables)[];
   createTables(db: Kysely<ReadModelTables>): Compilable[];
+  /** Secondary indexes, created apart from the tables so a rebuild fills its tables first and indexes them at the swap. */
+  indexes(db: Kysely<ReadModelTables>): Compilable[];
   load(db: Kysely<ReadModelTables>, events: readonly StoredEvent[]): Promise<Loaded>;
   write(db: Kysely<ReadModelTables>, events: readonly StoredEvent[], loaded: Loaded): Compilable[];
 }

@@ -42,7 +42,7 @@ export async function prepareProjection(store: ReadStore, projection: AnyProject
     const row = (yield checkpointForUpdate(db, projection.name, store.dialect)).rows[0] as { version: number; position: number } | undefined;
     if (row && Number(row.version) === projection.version) return Number(row.position);
     for (const table of projection.tables) yield db.schema.dropTable(table).ifExists().compile();
-    for (const statement of projection.createTables(db)) yield statement.compile();
+    for (const statement of [...projection.createTables(db), ...projection.indexes(db)]) yield statement.compile();
     yield storeCheckpoint(db, projection.name, projection.version, 0);
     return 0;
   });
