@@ -13,7 +13,7 @@ export class WorkReconciler implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(WorkReconciler.name);
   private timer?: NodeJS.Timeout;
   private running?: Promise<ReconcileReport>;
-  readonly totals = { passes: 0, failedPasses: 0, recreated: 0, pending: 0 };
+  readonly totals = { passes: 0, failedPasses: 0, recreated: 0, resubmitted: 0, pending: 0 };
 
   constructor(
     private readonly work: WorkStore,
@@ -40,6 +40,8 @@ export class WorkReconciler implements OnApplicationBootstrap, OnModuleDestroy {
         (report) => {
           this.totals.passes += 1;
           this.totals.recreated += report.recreated;
+          this.totals.resubmitted += report.resubmitted;
+          if (report.resubmitted > 0) this.logger.warn(`sent ${report.resubmitted} refunds again: accepted by the payment centre but no outcome came back`);
           this.totals.pending = report.pending;
           if (report.recreated > 0) this.logger.warn(`re-created ${report.recreated} of ${report.pending} pending jobs missing from Redis`);
           return report;

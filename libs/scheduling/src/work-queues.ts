@@ -102,9 +102,18 @@ export class WorkQueues {
 export interface ReconcileReport {
   pending: number;
   recreated: number;
+  /** Refunds sent again because no outcome came back after `resubmitUnsettledAfterMs`. */
+  resubmitted: number;
 }
 
 const RECONCILE_PAGE = 1000;
+
+/**
+ * A refund the payment centre accepted but never reported on is sent again
+ * after this long, under the same refundId (its idempotency key): a lost
+ * callback, or a sandbox that restarted, must not leave the buyer waiting.
+ */
+export const RESUBMIT_UNSETTLED_AFTER_MS = 15 * 60_000;
 
 /**
  * Makes sure every piece of pending work has its job (ARCHITECTURE.md rule
@@ -112,8 +121,14 @@ const RECONCILE_PAGE = 1000;
  * have, overdue ones to run at once. Losing every Redis key therefore delays
  * work until the next pass and loses none of it.
  */
-export async function reconcileWork(store: WorkStore, queues: WorkQueues): Promise<ReconcileReport> {
-  const report: ReconcileReport = { pending: 0, recreated: 0 };
+export async function reconcileWork(
+  store: WorkStore,
+  queues: WorkQueues,
+  options: { resubmitUnsettledAfterMs?: number; now?: () => number } = {},
+): Promise<ReconcileReport> {
+  const report: ReconcileReport = { pending: 0, recreated: 0, resubmitted: 0 };
+  const resubmitAfter = options.resubmitUnsettledAfterMs ?? RESUBMIT_UNSETTLED_AFTER_MS;
+  const now = options.now ?? Date.now;
   let after: { dueAt: number; key: string } | undefined;
   for (;;) {
     const page = store.pending(after, RECONCILE_PAGE);
@@ -121,8 +136,19 @@ export async function reconcileWork(store: WorkStore, queues: WorkQueues): Promi
     report.pending += page.length;
     const exists = await queues.existing(page);
     const missing = page.filter((_, i) => !exists[i]);
+    // Still owed although its job finished: a refund submitted whose outcome never came back.
+    const unsettled = page.filter((work, i) => exists[i] && work.queue === 'refunds');
+    let resubmitted = 0;
+    for (const work of unsettled) {
+      const job = await queues.queue('refunds').getJob(work.key);
+      if (!job?.finishedOn || job.failedReason || now() - job.finishedOn < resubmitAfter) continue;
+      await job.remove().catch(() => undefined);
+      missing.push({ ...work, dueAt: now() });
+      resubmitted += 1;
+    }
     if (missing.length > 0) await queues.add(missing);
-    report.recreated += missing.length;
+    report.recreated += missing.length - resubmitted;
+    report.resubmitted += resubmitted;
     const last = page[page.length - 1];
     after = { dueAt: last.dueAt, key: last.key };
   }
