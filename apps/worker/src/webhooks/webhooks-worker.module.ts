@@ -43,10 +43,26 @@ import { WebhookReactor } from './webhook.reactor';
 import { WebhookReconciler } from './webhook-reconciler';
 import { WEBHOOK_QUEUE_SERVICE, WEBHOOK_RETRY_POLICY } from './webhook.tokens';
 
+/**
+ * Closes the delivery table last: the processor's worker is closed first
+ * (active sends finish and are recorded; closing it again later is a
+ * no-op), so no job meets a closed database on the way out.
+ */
 @Injectable()
 class WebhookStoreShutdown implements OnApplicationShutdown {
-  constructor(private readonly store: WebhookStore) {}
-  onApplicationShutdown(): void {
+  constructor(
+    private readonly store: WebhookStore,
+    private readonly processor: WebhookDeliveryProcessor,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    let worker: WebhookDeliveryProcessor['worker'] | undefined;
+    try {
+      worker = this.processor.worker;
+    } catch {
+      // Never started (the application failed during start): nothing runs.
+    }
+    await worker?.close();
     this.store.close();
   }
 }
