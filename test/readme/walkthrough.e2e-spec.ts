@@ -51,7 +51,7 @@ describe("the README's walkthrough", () => {
     expect(readme).not.toMatch(/\.\.\/shared|shared\/design/);
   });
 
-  it('answers every step as the README says, twice in a row, ending at a completed case', async () => {
+  it('answers every step as the README says, twice in a row, through a completed case and one the clock approved', async () => {
     // `STOPPED` is set by the README's `call` at the first unexpected answer.
     const script = `${blocks.join('\n')}\n[ -z "\${STOPPED:-}" ]`;
     for (let run = 1; run <= 2; run += 1) {
@@ -66,7 +66,10 @@ describe("the README's walkthrough", () => {
       });
       expect(output).toMatch(/-- POST \/v1\/cases: 201\n/);
       expect(output).toMatch(/-- POST \/v1\/integrations\/payments\/events: 200\n/);
-      expect(output.trimEnd().split('\n').pop()).toBe('completed');
+      // The first case completed once its refund settled; the second was approved by the clock.
+      expect(output).toMatch(/\ncompleted\n/);
+      expect(output).toMatch(/\nawaiting_return\n/);
+      expect(output.trimEnd().split('\n').pop()).toBe('merchantResponse');
     }
   });
 
