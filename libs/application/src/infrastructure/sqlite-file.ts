@@ -5,7 +5,14 @@ import { dirname } from 'node:path';
 export interface SqliteFileOptions {
   path: string;
   busyTimeoutMs?: number;
-  /** FULL where losing the last commit in a crash would change an answer; NORMAL for what can be rebuilt. */
+  /**
+   * NORMAL for what can be rebuilt. FULL where losing the last commit in a
+   * crash would change an answer, but FULL fsyncs inside every COMMIT on the
+   * calling thread, the event loop, stalling the whole service for as long as
+   * the disk takes (accepted callback signatures did, once per callback).
+   * Prefer NORMAL and an fsync of the write-ahead log off the event loop
+   * (`WalFileSync`, or the event store's `durable()`) before answering.
+   */
   synchronous: 'FULL' | 'NORMAL';
   /** Creates the tables this store owns; runs once on open. */
   schema: string;
