@@ -1,3 +1,4 @@
+import { signatureHeader } from '@aftersales/integrations';
 import { Platform } from '../e2e/support/platform';
 import { uniqueId } from '../e2e/support/orders';
 import { startService, stopService, type StartedService } from '../e2e/support/service';
@@ -81,6 +82,37 @@ describe('time decides (the worker in npm start)', () => {
     expect(closed.data).toEqual({ reason: 'expired' });
     // The lines come back to the order once the case is closed.
     await eventually('lines released', async () => ((await p.readOrder(orderId)).lines.every((l: { heldBy?: string }) => !l.heldBy) ? true : undefined));
+  });
+
+  it('express refund: a trusted buyer is paid once the courier collects, and receipt later pays nothing twice', async () => {
+    const { buyer, spec } = await party();
+    const { orderId } = await p.order({ ...spec, buyerTrustScore: 800, lines: [{ unitPrice: 20_000 }] });
+    const kase = await p.mustOpenCase(buyer, { orderId, kind: 'return_and_refund', reason: 'quality_defect', lines: [{ lineId: 'L1', quantity: 1 }], evidence: ['https://img.example.com/z.jpg'], pickup: true });
+    // The clock approves; the worker books the pickup with the sandbox carrier.
+    await typesOnceThere(kase.caseId, 'PickupScheduled');
+    const pickup = (await p.events(kase.caseId)).find((e) => e.type === 'PickupScheduled');
+
+    // The carrier reports the collection through the signed logistics callback.
+    const body = JSON.stringify({ trackingNumber: pickup.data.trackingNumber, event: 'collected', at: new Date().toISOString() });
+    const secret = 'aftersales-development-webhook-secret-do-not-use-in-production';
+    const collected = await fetch(`${started.service.baseUrl}/v1/integrations/logistics/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-signature': signatureHeader(secret, body, new Date()) },
+      body,
+    });
+    expect(collected.status).toBe(200);
+
+    // Paid before the merchant has the goods: granted, sent by the worker, settled by the sandbox payment centre.
+    await typesOnceThere(kase.caseId, 'RefundSettled');
+    const merchant = await p.merchant(MERCHANT);
+    const after = await p.mustAct(kase.caseId, 'confirm-receipt', merchant, { inspection: 'passed', disposition: 'restock' });
+    expect(after.status).toBe('completed');
+    const events = await p.events(kase.caseId);
+    const issued = events.filter((e) => e.type === 'RefundIssued');
+    expect(events.map((e) => e.type)).toContain('ExpressRefundGranted');
+    expect(issued).toHaveLength(1);
+    expect(issued[0].data).toMatchObject({ express: true });
+    expect((await p.readOrder(orderId)).refundLedger.refunded).toBe(issued[0].data.amount);
   });
 
   it('shows the worker in /metrics: queues, lateness, reactor lag, reconciler and repair pass', async () => {
