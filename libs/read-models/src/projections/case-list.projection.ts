@@ -4,8 +4,8 @@ import type { CaseListRow, ReadModelTables } from '../store/tables';
 import { byCase, CASE_EVENT_TYPES, foldCaseEvents, initialCaseState, nextDeadline } from './case-events';
 import { defineProjection } from './projection';
 
-/** Rows per INSERT: 19 columns each, well under SQLite's and PostgreSQL's parameter limits. */
-const ROWS_PER_STATEMENT = 200;
+/** Rows per INSERT: 19 columns each, under SQLite's (32,766) and PostgreSQL's (65,535) parameter limits. */
+const ROWS_PER_STATEMENT = 1000;
 /** Case ids per `IN (...)` lookup. */
 const IDS_PER_LOOKUP = 500;
 

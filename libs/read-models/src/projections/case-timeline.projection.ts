@@ -2,7 +2,7 @@ import type { CaseTimelineRow } from '../store/tables';
 import { caseIdOf, CASE_EVENT_TYPES, occurredAt } from './case-events';
 import { defineProjection } from './projection';
 
-const ROWS_PER_STATEMENT = 300;
+const ROWS_PER_STATEMENT = 1000;
 
 export const CASE_TIMELINE = 'case_timeline';
 
