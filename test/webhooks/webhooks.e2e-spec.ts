@@ -117,6 +117,19 @@ describe('outbound webhooks (service)', () => {
     await p.api.request('DELETE', `/v1/webhooks/${hook.webhookId}`, { token: admin });
   });
 
+  it('a POST retried with its Idempotency-Key subscribes once', async () => {
+    const body = { url: receiver.url, events: ['CaseEscalated'], secret: SECRET };
+    const key = uniqueId('key');
+    const first = await p.api.post('/v1/webhooks', body, { token: admin, idempotencyKey: key });
+    const again = await p.api.post('/v1/webhooks', body, { token: admin, idempotencyKey: key });
+    expect(first.status).toBe(201);
+    expect(again.status).toBe(201);
+    expect(again.body).toEqual(first.body);
+    const listed = (await p.api.get('/v1/webhooks', { token: admin })).body.items.filter((w: { events: string[] }) => w.events.includes('CaseEscalated'));
+    expect(listed).toEqual([first.body]);
+    await p.api.request('DELETE', `/v1/webhooks/${first.body.webhookId}`, { token: admin });
+  });
+
   it.each([
     ['a url that is not https', { url: 'http://hooks.example.com/x' }, 'url'],
     ['a url of another scheme', { url: 'ftp://127.0.0.1/x' }, 'url'],
@@ -149,6 +162,7 @@ describe('outbound webhooks (service)', () => {
     expect(text).toMatch(/webhook_deliveries\{status="delivered"\} [1-9]/);
     expect(text).toMatch(/webhook_delivery_results_total\{result="dead"\} [1-9]/);
     expect(text).toMatch(/webhook_reactor_lag_events \d+/);
+    expect(text).toMatch(/webhook_queue_jobs\{state="delayed"\} \d+/);
     // Nor did the secret reach the log (a dead letter was logged above).
     expect(started.service.output()).toContain('dead letter');
     expect(started.service.output()).not.toContain(SECRET);

@@ -1,16 +1,18 @@
 import { Inject, Injectable, Optional, type OnModuleInit } from '@nestjs/common';
 import { EVENT_STORE, METRICS_REGISTRY } from '@aftersales/application';
 import type { EventStore } from '@aftersales/event-store';
-import { WebhookStore } from '@aftersales/scheduling';
+import { WebhookQueue, WebhookStore } from '@aftersales/scheduling';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { WebhookDeliveryProcessor } from './webhook-delivery.processor';
 import { WebhookReactor } from './webhook.reactor';
 import { WebhookReconciler } from './webhook-reconciler';
+import { WEBHOOK_QUEUE_SERVICE } from './webhook.tokens';
 
 /**
  * Outbound webhooks in the process's /metrics (when an API runs in it):
  * deliveries by status (dead letters waiting for an admin among them),
- * send results, lateness from due to sent, reactor lag, reconciler totals.
+ * jobs in the queue by state, send results, lateness from due to sent,
+ * reactor lag, reconciler totals.
  */
 @Injectable()
 export class WebhookMetrics implements OnModuleInit {
@@ -18,6 +20,7 @@ export class WebhookMetrics implements OnModuleInit {
     @Optional() @Inject(METRICS_REGISTRY) private readonly registry: Registry | undefined,
     @Inject(EVENT_STORE) private readonly events: EventStore,
     private readonly store: WebhookStore,
+    @Inject(WEBHOOK_QUEUE_SERVICE) private readonly queue: WebhookQueue,
     private readonly processor: WebhookDeliveryProcessor,
     private readonly reactor: WebhookReactor,
     private readonly reconciler: WebhookReconciler,
@@ -34,6 +37,17 @@ export class WebhookMetrics implements OnModuleInit {
       registers: [registry],
       collect() {
         for (const [status, count] of Object.entries(store.counts())) this.set({ status }, count);
+      },
+    });
+    const { queue } = this.queue;
+    new Gauge({
+      name: 'webhook_queue_jobs',
+      help: 'Jobs in the webhooks queue by state (delayed, waiting, active, failed)',
+      labelNames: ['state'] as const,
+      registers: [registry],
+      async collect() {
+        const counts = await queue.getJobCounts('delayed', 'waiting', 'active', 'failed');
+        for (const [state, count] of Object.entries(counts)) this.set({ state }, count);
       },
     });
     const results = new Counter({

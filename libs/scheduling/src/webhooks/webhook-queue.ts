@@ -66,28 +66,36 @@ export class WebhookQueue {
 
   /**
    * Which of these heads have no live job: none in Redis, or one that
-   * failed for good (the processor broke every time), which would
-   * otherwise hold its id, and its chain, for ever.
+   * finished without moving its delivery on, which would otherwise hold its
+   * id, and its chain, for ever: failed for good (the processor broke every
+   * time), or completed (a job that ran while its delivery was not yet the
+   * head; a job that recorded its attempt has moved the delivery to
+   * another job id).
    */
-  async missing(heads: readonly Delivery[]): Promise<{ absent: Delivery[]; failed: Delivery[] }> {
-    if (heads.length === 0) return { absent: [], failed: [] };
+  async missing(heads: readonly Delivery[]): Promise<{ absent: Delivery[]; finished: Delivery[] }> {
+    if (heads.length === 0) return { absent: [], finished: [] };
     const pipeline = this.redis.pipeline();
     const failedKey = this.queue.toKey('failed');
+    const completedKey = this.queue.toKey('completed');
     for (const head of heads) {
       const id = webhookJobId(head);
       pipeline.exists(this.queue.toKey(id));
       pipeline.zscore(failedKey, id);
+      pipeline.zscore(completedKey, id);
     }
     const results = (await pipeline.exec()) ?? [];
     const absent: Delivery[] = [];
-    const failed: Delivery[] = [];
+    const finished: Delivery[] = [];
+    const present = (i: number) => {
+      const [error, value] = results[i] ?? [];
+      return !error && value !== null && value !== undefined;
+    };
     heads.forEach((head, i) => {
-      const [existsError, exists] = results[2 * i] ?? [];
-      const [, failedScore] = results[2 * i + 1] ?? [];
+      const [existsError, exists] = results[3 * i] ?? [];
       if (existsError || exists !== 1) absent.push(head);
-      else if (failedScore !== null && failedScore !== undefined) failed.push(head);
+      else if (present(3 * i + 1) || present(3 * i + 2)) finished.push(head);
     });
-    return { absent, failed };
+    return { absent, finished };
   }
 }
 
@@ -102,7 +110,8 @@ const RECONCILE_PAGE = 1000;
 /**
  * Gives every chain with a send owed its job (ARCHITECTURE.md rule 4):
  * walks the durable delivery table and re-creates what Redis lost, or
- * replaces a job that failed for good; an overdue one runs at once.
+ * replaces a job that finished without moving its delivery on; an overdue
+ * one runs at once.
  */
 export async function reconcileWebhooks(store: WebhookStore, queue: WebhookQueue): Promise<WebhookReconcileReport> {
   const report: WebhookReconcileReport = { pending: 0, recreated: 0 };
@@ -112,10 +121,10 @@ export async function reconcileWebhooks(store: WebhookStore, queue: WebhookQueue
     if (heads.length === 0) return report;
     const owed = heads.filter((d) => d.status === 'pending');
     report.pending += owed.length;
-    const { absent, failed } = await queue.missing(owed);
-    for (const head of failed) await queue.queue.remove(webhookJobId(head)).catch(() => 0);
-    await queue.add([...absent, ...failed]);
-    report.recreated += absent.length + failed.length;
+    const { absent, finished } = await queue.missing(owed);
+    for (const head of finished) await queue.queue.remove(webhookJobId(head)).catch(() => 0);
+    await queue.add([...absent, ...finished]);
+    report.recreated += absent.length + finished.length;
     const last = heads[heads.length - 1];
     after = { webhookId: last.webhookId, caseId: last.caseId };
   }
