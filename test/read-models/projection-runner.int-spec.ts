@@ -123,6 +123,35 @@ describe.each(DIALECTS)('projection runner on %s', (dialect) => {
     expect(await listed()).toEqual(expectedRows(cases));
   });
 
+  it('stops in the middle of catching up, and survives a failed batch there, without an unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', record);
+    try {
+      for (let n = 0; n < 300; n += 1) await appendCase(events, `c${n}`, n, 3);
+      let failed = false;
+      const failingOnce: AnyProjection = {
+        ...caseListProjection,
+        write(db, batch, loaded) {
+          if (!failed) {
+            failed = true;
+            throw new Error('injected');
+          }
+          return caseListProjection.write(db, batch, loaded);
+        },
+      };
+      const running = await runner(failingOnce, 1);
+      await until(async () => (await readCheckpoint(t.store.db, CASE_LIST)) > 0);
+      await running.stop();
+      expect(await readCheckpoint(t.store.db, CASE_LIST)).toBeLessThan(await events.headPosition());
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(errors).toEqual(['injected']);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', record);
+    }
+  });
+
   it('runs each projection in one process at a time; the other takes over when it stops', async () => {
     for (let n = 0; n < 10; n += 1) await appendCase(events, `c${n}`, n, 2);
     const a = await runner();

@@ -4,6 +4,7 @@ import type { ReadStore } from '../store/read-store';
 import { writeTransaction } from '../store/write-transaction';
 import { checkpointForUpdate, prepareProjection, readCheckpoint, storeCheckpoint } from './checkpoints';
 import { LockLostError, type ProjectionLock } from './projection-lock';
+import { withSettledSubscriptions } from './settled-subscriptions';
 
 /** The checkpoint moved under a batch (another writer): it is dropped and the follower resumes from the stored one. */
 export class CheckpointMovedError extends Error {
@@ -79,7 +80,7 @@ export class ProjectionRunner {
   /** Resolves once the projection has caught up with the log as it was when it became active here. */
   async caughtUp(): Promise<void> {
     while (!this.follower && !this.stopped) await new Promise((resolve) => setTimeout(resolve, 10));
-    await this.follower?.caughtUp;
+    if (this.follower) await Promise.race([this.follower.caughtUp, this.stopping]);
   }
 
   private async run(): Promise<void> {
@@ -90,7 +91,7 @@ export class ProjectionRunner {
         if (!(await this.lock.acquire(() => this.stopped))) break;
         try {
           this.position = await prepareProjection(this.store, this.projection);
-          const follower = new LogFollower(this.events, {
+          const follower = new LogFollower(withSettledSubscriptions(this.events), {
             name: `projection ${name}`,
             eventTypes: this.projection.eventTypes,
             maxBatch: this.options.maxBatch ?? 1000,
@@ -125,6 +126,10 @@ export class ProjectionRunner {
   }
 
   private async applyBatch(events: StoredEvent[], position: number): Promise<void> {
+    // A backlog's batches would otherwise follow one another in microtasks
+    // (SQLite answers synchronously) and starve the process's other work,
+    // such as the API's requests when the projector runs beside it.
+    await new Promise((resolve) => setImmediate(resolve));
     const expected = this.position;
     this.applied += await storeBatch(this.store, this.projection, { expected, position, events }, this.lock);
     this.position = Math.max(expected, position);
