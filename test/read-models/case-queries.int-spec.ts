@@ -1,16 +1,19 @@
 import { daysAgo, orderBody, PROBLEM, token } from '../commands/support/app';
 import { startQueryApp, type QueryApp } from './support/query-app';
+import { createTestDatabase, DIALECTS } from './support/read-stores';
 
-/** GET /v1/cases and the timeline over HTTP, with the projector running beside the API. */
-describe('case queries from read models', () => {
+/** GET /v1/cases and the timeline over HTTP, with the projector running beside the API (read models on SQLite, and on PostgreSQL with DATABASE_URL). */
+describe.each(DIALECTS)('case queries from read models on %s', (dialect) => {
   let api: QueryApp;
+  let database: { url: string; drop: () => Promise<void> } | undefined;
   const t: Record<string, string> = {};
   /** caseId → the buyer, merchant and line it belongs to. */
   const opened: Array<{ caseId: string; buyer: string; merchant: string; line: string; position: number }> = [];
   let last = 0;
 
   beforeAll(async () => {
-    api = await startQueryApp();
+    if (dialect === 'postgres') database = await createTestDatabase();
+    api = await startQueryApp(database ? { READ_STORE: 'postgres', DATABASE_URL: database.url } : {});
     t.integration = await token({ sub: 'order-system', role: 'integration' });
     t.buyer = await token({ sub: 'u-buyer', role: 'buyer' });
     t.buyer2 = await token({ sub: 'u-2', role: 'buyer' });
@@ -48,6 +51,7 @@ describe('case queries from read models', () => {
 
   afterAll(async () => {
     await api?.close();
+    await database?.drop();
   });
 
   const list = (query: string, bearer: string) => api.call('get', `/v1/cases?${query}`, bearer);
@@ -210,7 +214,7 @@ describe('case queries from read models', () => {
   it('shows each projection\'s lag in /metrics and the read store in /health', async () => {
     const health = await api.call('get', '/health');
     expect(health.status).toBe(200);
-    expect(health.body.details.readStore).toEqual({ status: 'up', kind: 'sqlite' });
+    expect(health.body.details.readStore).toEqual({ status: 'up', kind: dialect });
     const metrics = await api.call('get', '/metrics');
     expect(metrics.status).toBe(200);
     expect(metrics.text).toMatch(/projection_lag_events\{projection="case_list"\} \d+/);

@@ -38,12 +38,8 @@ export async function openTestReadStore(dialect: ReadStoreDialect): Promise<Test
       },
     };
   }
-  const serverUrl = process.env.DATABASE_URL ?? '';
-  const database = `rm_test_${randomBytes(6).toString('hex')}`;
-  await admin(serverUrl, `create database ${database}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${database}`;
-  const readStoreConfig = { kind: 'postgres' as const, databaseUrl: url.toString(), sqlitePath };
+  const database = await createTestDatabase();
+  const readStoreConfig = { kind: 'postgres' as const, databaseUrl: database.url, sqlitePath };
   const store = openReadStore(readStoreConfig);
   await migrateReadStore(store);
   return {
@@ -52,10 +48,20 @@ export async function openTestReadStore(dialect: ReadStoreDialect): Promise<Test
     dir,
     async cleanup() {
       await store.close();
-      await admin(serverUrl, `drop database if exists ${database} with (force)`);
+      await database.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A database of the test's own on the DATABASE_URL server, and how to drop it. */
+export async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const serverUrl = process.env.DATABASE_URL ?? '';
+  const name = `rm_test_${randomBytes(6).toString('hex')}`;
+  await admin(serverUrl, `create database ${name}`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => admin(serverUrl, `drop database if exists ${name} with (force)`) };
 }
 
 async function admin(serverUrl: string, statement: string): Promise<void> {
