@@ -272,7 +272,8 @@ export class WebhookStore {
            SELECT webhook_id, case_id, MIN(position) AS position FROM wh_deliveries
            WHERE status <> 'delivered' AND (webhook_id, case_id) > (?, ?)
            GROUP BY webhook_id, case_id ORDER BY webhook_id, case_id LIMIT ?
-         ) h JOIN wh_deliveries d ON d.webhook_id = h.webhook_id AND d.case_id = h.case_id AND d.position = h.position`,
+         ) h JOIN wh_deliveries d ON d.webhook_id = h.webhook_id AND d.case_id = h.case_id AND d.position = h.position
+         ORDER BY d.webhook_id, d.case_id`,
       )
       .all(after?.webhookId ?? '', after?.caseId ?? '', limit) as DeliveryRow[];
     return rows.map(toDelivery);
