@@ -147,6 +147,14 @@ describe('outbound webhooks (service)', () => {
     expect(JSON.stringify(problem)).not.toContain(SECRET);
   });
 
+  it('400 problem+json for a bad dead-letter query or path id', async () => {
+    for (const query of ['limit=0', 'limit=1001', 'limit=x', 'webhookId=no%20spaces', 'other=1']) {
+      expectProblem(await p.api.get(`/v1/webhooks/dead-letters?${query}`, { token: admin }), 400);
+    }
+    expectProblem(await p.api.post('/v1/webhooks/dead-letters/bad%20id/replay', undefined, { token: admin }), 400);
+    expectProblem(await p.api.request('DELETE', '/v1/webhooks/bad%20id', { token: admin }), 400);
+  });
+
   it('only admins: 403 for other roles, 401 without a token', async () => {
     const body = { url: receiver.url, events: ['ReturnRequested'], secret: SECRET };
     for (const token of [await p.merchant(MERCHANT), await p.agent('a-1', 'home'), await p.integration(), await p.buyer('b-1')]) {
