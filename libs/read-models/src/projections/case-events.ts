@@ -1,4 +1,4 @@
-import { evolveCase, initialCaseState, type AfterSalesCase, type CaseEventType, type CaseState, type RecordedCaseEvent } from '@aftersales/domain';
+import { evolveCase, type AfterSalesCase, type CaseEventType, type CaseState, type RecordedCaseEvent } from '@aftersales/domain';
 import type { StoredEvent } from '@aftersales/event-store';
 
 /** Every event a case stream holds (DOMAIN.md); the type check below fails when the domain adds one. */
@@ -80,9 +80,6 @@ export function foldCaseEvents(state: CaseState, events: readonly StoredEvent[])
   }
   return folded;
 }
-
-export { initialCaseState };
-export type { AfterSalesCase };
 
 /** Groups events by case, keeping each case's events in their order. */
 export function byCase(events: readonly StoredEvent[]): Map<string, StoredEvent[]> {

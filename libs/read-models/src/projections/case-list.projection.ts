@@ -1,7 +1,7 @@
 import type { Compilable, Kysely } from 'kysely';
-import type { AfterSalesCase, CaseState } from '@aftersales/domain';
+import { initialCaseState, type AfterSalesCase, type CaseState } from '@aftersales/domain';
 import type { CaseListRow, ReadModelTables } from '../store/tables';
-import { byCase, CASE_EVENT_TYPES, foldCaseEvents, initialCaseState, nextDeadline } from './case-events';
+import { byCase, CASE_EVENT_TYPES, foldCaseEvents, nextDeadline } from './case-events';
 import { defineProjection } from './projection';
 
 /** Rows per INSERT: 19 columns each, under SQLite's (32,766) and PostgreSQL's (65,535) parameter limits. */

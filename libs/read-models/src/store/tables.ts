@@ -1,5 +1,3 @@
-import type { Generated } from 'kysely';
-
 /**
  * Every read-model table, as Kysely sees it. Times are ISO-8601 strings in
  * UTC (`toISOString()`), which sort as text the same on both dialects;
@@ -71,5 +69,3 @@ export interface CaseTimelineRow {
   /** The event's data as JSON. */
   data: string;
 }
-
-export type { Generated };
