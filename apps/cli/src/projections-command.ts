@@ -1,5 +1,5 @@
 import type { EventStore } from '@aftersales/event-store';
-import { PROJECTIONS, projectionNamed, readCheckpoints, rebuildProjection, type ReadStore, type RebuildProgress } from '@aftersales/read-models';
+import { PROJECTIONS, projectionNamed, readCheckpoints, rebuildProjections, type AnyProjection, type ReadStore, type RebuildProgress } from '@aftersales/read-models';
 import { UsageError } from './token-command';
 
 export const PROJECTIONS_USAGE = `Usage: npm run cli -- projections status
@@ -73,26 +73,23 @@ export interface ProgressOutput {
   isTTY?: boolean;
 }
 
-/** Rebuilds each named projection in turn, drawing its progress on `output`; returns one summary line per projection. */
-export async function rebuildProjections(store: ReadStore, events: EventStore, names: readonly string[], output: ProgressOutput): Promise<string[]> {
-  const summaries: string[] = [];
-  for (const name of names) {
-    const projection = projectionNamed(name);
-    if (!projection) throw new UsageError(`unknown projection ${name}`);
-    let lastLine = 0;
-    let last: RebuildProgress | undefined;
-    const result = await rebuildProjection(store, events, projection, {
-      onProgress: (progress) => {
-        last = progress;
-        if (output.isTTY) output.write(`\r${progressLine(name, progress)}`);
-        else if (Date.now() - lastLine >= 1000) {
-          lastLine = Date.now();
-          output.write(`${progressLine(name, progress)}\n`);
-        }
-      },
-    });
-    if (last) output.write(`${output.isTTY ? '\r' : ''}${progressLine(name, { ...last, etaSeconds: 0 })}\n`);
-    summaries.push(`${name}: rebuilt to position ${result.position} from ${number(result.eventsRead)} events in ${result.seconds.toFixed(1)} s, swapped in`);
-  }
-  return summaries;
+/** Rebuilds the named projections in one pass over the log, drawing the progress on `output`; returns a summary line. */
+export async function runRebuild(store: ReadStore, events: EventStore, names: readonly string[], output: ProgressOutput): Promise<string> {
+  const projections = names.map((name) => projectionNamed(name)).filter((p): p is AnyProjection => p !== undefined);
+  if (projections.length !== names.length) throw new UsageError(`unknown projection among ${names.join(', ')}`);
+  const label = names.join('+');
+  let lastLine = 0;
+  let last: RebuildProgress | undefined;
+  const result = await rebuildProjections(store, events, projections, {
+    onProgress: (progress) => {
+      last = progress;
+      if (output.isTTY) output.write(`\r${progressLine(label, progress)}`);
+      else if (Date.now() - lastLine >= 1000) {
+        lastLine = Date.now();
+        output.write(`${progressLine(label, progress)}\n`);
+      }
+    },
+  });
+  if (last) output.write(output.isTTY ? '\n' : `${progressLine(label, last)}\n`);
+  return `${label}: rebuilt to position ${result.position} from ${number(result.eventsRead)} events in ${result.seconds.toFixed(1)} s, swapped in`;
 }

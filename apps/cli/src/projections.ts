@@ -1,7 +1,7 @@
 import { ConfigError, loadConfig } from '@aftersales/config';
 import { EventStoreDbEventStore, SqliteEventStore, type EventStore } from '@aftersales/event-store';
 import { migrateReadStore, openReadStore } from '@aftersales/read-models';
-import { PROJECTIONS_USAGE, parseProjectionsArguments, projectionsStatus, rebuildProjections } from './projections-command';
+import { PROJECTIONS_USAGE, parseProjectionsArguments, projectionsStatus, runRebuild } from './projections-command';
 import { UsageError } from './token-command';
 
 /** `npm run cli -- projections status | rebuild [name]`, on the stores the configuration names. */
@@ -36,8 +36,8 @@ async function main(argv: readonly string[]): Promise<number> {
     if (request.command === 'status') {
       process.stdout.write(`${await projectionsStatus(store, events)}\n`);
     } else {
-      const summaries = await rebuildProjections(store, events, request.names, { write: (text) => process.stderr.write(text), isTTY: process.stderr.isTTY });
-      process.stdout.write(`${summaries.join('\n')}\n`);
+      const summary = await runRebuild(store, events, request.names, { write: (text) => process.stderr.write(text), isTTY: process.stderr.isTTY });
+      process.stdout.write(`${summary}\n`);
     }
     return 0;
   } finally {

@@ -91,7 +91,61 @@ class RelocateTablesPlugin implements KyselyPlugin {
  * the checkpoint moved resumes from it.
  */
 export async function rebuildProjection(store: ReadStore, events: EventStore, projection: AnyProjection, options: RebuildOptions = {}): Promise<RebuildResult> {
+  return rebuildProjections(store, events, [projection], options);
+}
+
+/** Several projections rebuilt in one pass over the log (each event read once), each swapped in as above. */
+export async function rebuildProjections(store: ReadStore, events: EventStore, projections: readonly AnyProjection[], options: RebuildOptions = {}): Promise<RebuildResult> {
   const started = Date.now();
+  const shadows: Shadow[] = [];
+  for (const projection of projections) shadows.push(await prepareShadow(store, projection));
+  const batchSize = options.batchSize ?? 5000;
+  let position = 0;
+  let eventsRead = 0;
+  const report = (head: number) => {
+    const seconds = (Date.now() - started) / 1000;
+    const eventsPerSecond = seconds > 0 ? eventsRead / seconds : 0;
+    const left = Math.max(0, head - position);
+    options.onProgress?.({ position, head, eventsRead, eventsPerSecond, ...(eventsPerSecond > 0 ? { etaSeconds: left / eventsPerSecond } : {}) });
+  };
+
+  const catchUp = async (pending: readonly Shadow[]): Promise<void> => {
+    const head = await events.headPosition();
+    while (position < head) {
+      const batch = await events.readAll({ after: position, maxCount: batchSize });
+      if (batch.length === 0) break;
+      const next = batch[batch.length - 1].position;
+      for (const shadow of pending) {
+        await storeBatch(store, shadow.projection, { expected: shadow.position, position: next, events: batch.filter((e) => shadow.types.has(e.type)) });
+        shadow.position = next;
+      }
+      position = next;
+      eventsRead += batch.length;
+      report(head);
+    }
+    report(Math.max(head, position));
+  };
+
+  let pending = shadows;
+  while (pending.length > 0) {
+    await catchUp(pending);
+    const behind: Shadow[] = [];
+    for (const shadow of pending) if (!(await swap(store, shadow.live, shadow.projection.name, shadow.position))) behind.push(shadow);
+    pending = behind;
+  }
+  return { position, eventsRead, seconds: (Date.now() - started) / 1000 };
+}
+
+interface Shadow {
+  live: AnyProjection;
+  /** The projection writing into the rebuild's tables, under its own checkpoint name. */
+  projection: AnyProjection;
+  types: ReadonlySet<string>;
+  position: number;
+}
+
+/** Empty rebuild tables (no indexes yet: those come with the swap) and a checkpoint at 0. */
+async function prepareShadow(store: ReadStore, projection: AnyProjection): Promise<Shadow> {
   const owned = new Set<string>(projection.tables);
   const relocate =
     store.dialect === 'postgres'
@@ -104,7 +158,6 @@ export async function rebuildProjection(store: ReadStore, events: EventStore, pr
     load: (_db, batch) => projection.load(shadowDb, batch),
     write: (_db, batch, loaded) => projection.write(shadowDb, batch, loaded),
   };
-
   const { db } = store;
   const createSchema = store.dialect === 'postgres' ? db.schema.createSchema(REBUILD_SCHEMA).ifNotExists().compile() : undefined;
   const dropShadow = projection.tables.map((table) => shadowDb.schema.dropTable(table).ifExists().compile());
@@ -114,37 +167,7 @@ export async function rebuildProjection(store: ReadStore, events: EventStore, pr
     for (const statement of [...dropShadow, ...createShadow]) yield statement;
     yield storeCheckpoint(db, shadow.name, projection.version, 0);
   });
-
-  const types = new Set(projection.eventTypes);
-  const batchSize = options.batchSize ?? 5000;
-  let position = 0;
-  let eventsRead = 0;
-  const report = (head: number) => {
-    const seconds = (Date.now() - started) / 1000;
-    const eventsPerSecond = seconds > 0 ? eventsRead / seconds : 0;
-    const left = Math.max(0, head - position);
-    options.onProgress?.({ position, head, eventsRead, eventsPerSecond, ...(eventsPerSecond > 0 ? { etaSeconds: left / eventsPerSecond } : {}) });
-  };
-
-  const catchUp = async (): Promise<void> => {
-    const head = await events.headPosition();
-    while (position < head) {
-      const batch = await events.readAll({ after: position, maxCount: batchSize });
-      if (batch.length === 0) break;
-      const next = batch[batch.length - 1].position;
-      await storeBatch(store, shadow, { expected: position, position: next, events: batch.filter((e) => types.has(e.type)) });
-      position = next;
-      eventsRead += batch.length;
-      report(head);
-    }
-    report(Math.max(head, position));
-  };
-
-  for (;;) {
-    await catchUp();
-    if (await swap(store, projection, shadow.name, position)) break;
-  }
-  return { position, eventsRead, seconds: (Date.now() - started) / 1000 };
+  return { live: projection, projection: shadow, types: new Set(projection.eventTypes), position: 0 };
 }
 
 /** The swap, in one transaction; false when the live projection is ahead of `position` (catch up, then try again). */
