@@ -124,6 +124,8 @@ describe.each(DIALECTS)('case queries from read models on %s', (dialect) => {
     // Another caller, or other filters: 400 naming the cursor, nothing else said.
     for (const [query, bearer] of [
       [`cursor=${first.body.nextCursor}`, t.buyer],
+      // Refused before any wait for minPosition.
+      [`cursor=${first.body.nextCursor}&minPosition=${last + 1_000_000}`, t.buyer],
       [`cursor=${first.body.nextCursor}`, t.admin],
       [`cursor=${first.body.nextCursor}&limit=2&status=pending_merchant`, t.agent],
       ['cursor=bm90LWEtY3Vyc29y', t.agent],

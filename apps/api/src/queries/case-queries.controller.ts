@@ -47,13 +47,15 @@ export class CaseQueriesController {
     if (filter.from !== undefined && filter.to !== undefined && filter.from > filter.to) {
       throw problems.validation([{ field: 'from', message: 'from must not be after to' }]);
     }
-    await this.readYourWrites.reach([CASE_LIST], query.minPosition);
+    const reader = actorOf(caller);
     try {
-      return await this.cases.list(actorOf(caller), filter, { limit: query.limit ?? DEFAULT_PAGE_SIZE, cursor: query.cursor });
+      this.cases.checkCursor(reader, filter, query.cursor);
     } catch (error) {
       if (error instanceof InvalidCursorError) throw problems.validation([{ field: 'cursor', message: `cursor ${error.message}` }]);
       throw error;
     }
+    await this.readYourWrites.reach([CASE_LIST], query.minPosition);
+    return this.cases.list(reader, filter, { limit: query.limit ?? DEFAULT_PAGE_SIZE, cursor: query.cursor });
   }
 
   @Get(':caseId/timeline')

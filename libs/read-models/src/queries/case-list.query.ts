@@ -50,10 +50,14 @@ export interface Page<T> {
 export class CaseListQuery {
   constructor(private readonly store: ReadStore) {}
 
+  /** Throws InvalidCursorError unless `cursor` came from this caller's list with these filters (before any wait). */
+  checkCursor(reader: Actor, filter: CaseListFilter, cursor: string | undefined): void {
+    if (cursor !== undefined) decodeListCursor(cursor, this.digest(reader, filter));
+  }
+
   async list(reader: Actor, filter: CaseListFilter, page: { limit: number; cursor?: string }): Promise<Page<CaseListItem>> {
     const scope = readerScope(reader);
-    // A cursor is good for the list it came from: this scope, these filters.
-    const digest = listScopeDigest({ scope: scope.key, filter: normalised(filter) });
+    const digest = this.digest(reader, filter);
     const after = page.cursor !== undefined ? decodeListCursor(page.cursor, digest) : undefined;
     if (scope.column === 'none') return { items: [] };
 
@@ -76,6 +80,11 @@ export class CaseListQuery {
     const items = rows.slice(0, page.limit).map((row) => toItem(row, reader));
     const last = rows.length > page.limit ? items[items.length - 1] : undefined;
     return { items, ...(last ? { nextCursor: encodeListCursor(digest, { key: last.requestedAt, id: last.caseId }) } : {}) };
+  }
+
+  /** A cursor is good for the list it came from: this scope, these filters. */
+  private digest(reader: Actor, filter: CaseListFilter): string {
+    return listScopeDigest({ scope: readerScope(reader).key, filter: normalised(filter) });
   }
 }
 
