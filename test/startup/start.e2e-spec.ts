@@ -7,13 +7,22 @@ import { freePort, spawnService, waitForExit, waitForHealthy, type RunningServic
 jest.setTimeout(90_000);
 
 /** Pids of the redis-server processes the service started (its children). */
+/** redis-server processes below `pid` (the service runs its redis-server under a small watchdog, so a grandchild). */
 function redisChildrenOf(pid: number | undefined): number[] {
-  const list = execFileSync('ps', ['-eo', 'pid=,ppid=,comm='], { encoding: 'utf8' });
-  return list
+  const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,comm='], { encoding: 'utf8' })
     .split('\n')
     .map((line) => line.trim().split(/\s+/))
-    .filter(([, ppid, comm]) => Number(ppid) === pid && comm === 'redis-server')
-    .map(([childPid]) => Number(childPid));
+    .filter((fields) => fields.length >= 3)
+    .map(([childPid, ppid, comm]) => ({ pid: Number(childPid), ppid: Number(ppid), comm }));
+  if (pid === 1) return rows.filter((row) => row.ppid === 1 && row.comm === 'redis-server').map((row) => row.pid);
+  const below = new Set<number>();
+  let parents = new Set([pid]);
+  while (parents.size > 0) {
+    const children = rows.filter((row) => parents.has(row.ppid));
+    for (const child of children) below.add(child.pid);
+    parents = new Set(children.map((row) => row.pid));
+  }
+  return rows.filter((row) => below.has(row.pid) && row.comm === 'redis-server').map((row) => row.pid);
 }
 
 /** redis-server processes whose parent is gone (adopted by init): what a failed start must not leave. */

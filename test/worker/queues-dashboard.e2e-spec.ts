@@ -37,7 +37,7 @@ describe('queue dashboard (/queues)', () => {
     const api = await fetch(`${base}/queues/api/queues`, { headers: { authorization: `Bearer ${admin}` } });
     expect(api.status).toBe(200);
     const names = ((await api.json()) as { queues: { name: string }[] }).queues.map((q) => q.name).sort();
-    expect(names).toEqual(expect.arrayContaining(['deadlines', 'insurance', 'pickups', 'refunds']));
+    expect(names).toEqual(expect.arrayContaining(['deadlines', 'insurance', 'pickups', 'refunds', 'webhooks']));
   });
 
   it('turns a ?token= visit into an HttpOnly cookie scoped to /queues and drops the token from the address', async () => {

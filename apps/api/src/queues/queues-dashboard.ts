@@ -7,7 +7,7 @@ import { Queue } from 'bullmq';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { APP_CONFIG } from '@aftersales/application';
 import type { AppConfig } from '@aftersales/config';
-import { bullConnection, QUEUE_NAMES } from '@aftersales/scheduling';
+import { bullConnection, QUEUE_NAMES, WEBHOOK_QUEUE } from '@aftersales/scheduling';
 import { TokenRejectedError, TokenVerificationUnavailableError, TokenVerifier } from '../auth/token-verifier';
 import { statusTitle } from '../problem/problem';
 
@@ -45,15 +45,26 @@ export class QueuesDashboard implements OnModuleInit, OnApplicationShutdown {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async onModuleInit(): Promise<void> {
+  onModuleInit(): void {
     if (!this.config.redisUrl) return;
     const connection = bullConnection(this.config.redisUrl);
-    this.queues = QUEUE_NAMES.map((name) => new Queue(name, { connection }));
+    this.queues = [...QUEUE_NAMES, WEBHOOK_QUEUE].map((name) => new Queue(name, { connection }));
+    // A Redis that is down is /health's to report; without a listener each reconnect attempt would print a stack.
+    let warned = false;
+    for (const queue of this.queues) {
+      queue.on('error', (error: Error) => {
+        if (warned) return;
+        warned = true;
+        this.logger.warn(`queue dashboard cannot reach Redis: ${error.message}`);
+      });
+    }
     const serverAdapter = new FastifyAdapter();
     serverAdapter.setBasePath(DASHBOARD_PATH);
     createBullBoard({ queues: this.queues.map((queue) => new BullMQAdapter(queue)), serverAdapter, options: { uiConfig: { boardTitle: 'After-sales queues' } } });
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
-    await fastify.register(async (scope) => {
+    // Not awaited: awaiting a registration here would load Fastify's plugins before Nest has added its own
+    // (content parsers, error handler), and requests would lose their problem+json errors.
+    void fastify.register(async (scope) => {
       scope.addHook('onRequest', (request, reply) => this.admit(request, reply));
       await scope.register(serverAdapter.registerPlugin() as never, { prefix: DASHBOARD_PATH });
     });
