@@ -20,7 +20,19 @@ export const REPAIR_INTERVAL_MS = 30_000;
  */
 export const ABANDON_UNWRITTEN_CASE_AFTER_MS = 15 * 60_000;
 
+/**
+ * The longest the pass works before it lets the event loop take its turn.
+ * It shares the process with the command path: its stream reads resolve at
+ * once, so without a turn of its own a pass over tens of thousands of pairs
+ * (or of the log since the last pass) held every request for seconds.
+ */
+const SLICE_MS = 10;
+
+/** A turn of the event loop: I/O and timers due now run before the pass goes on. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 const ORDER_PREFIX = 'order-';
+const CASE_PREFIX = caseStream('');
 const OBLIGATIONS = new Set(['OrderLinesHeld', 'RefundReserved']);
 
 export interface RepairReport {
@@ -51,6 +63,18 @@ export class OrderRepairPass implements OnApplicationBootstrap, OnModuleDestroy 
   private checkpoint = 0;
   /** caseId → orderId, for pairs the order may still owe something. */
   private readonly watched = new Map<string, string>();
+  /** orderId → its watched cases: an order event may change what the order owes any of them. */
+  private readonly casesOfOrder = new Map<string, Set<string>>();
+  /**
+   * Watched pairs with events on either stream since they were last
+   * reconciled. A repair is a function of the two streams (and, for an
+   * unwritten case, of the clock), so a pair nothing was appended to since
+   * it was reconciled needs nothing more: the pass looks at these and at
+   * `unwritten` only, not at every open case on every pass.
+   */
+  private readonly changed = new Set<string>();
+  /** Pairs whose lines are held for a case not written yet: whether to fence them depends on the clock. */
+  private readonly unwritten = new Set<string>();
   private timer?: NodeJS.Timeout;
   private running?: Promise<RepairReport>;
   abandonAfterMs = ABANDON_UNWRITTEN_CASE_AFTER_MS;
@@ -97,33 +121,71 @@ export class OrderRepairPass implements OnApplicationBootstrap, OnModuleDestroy 
     await this.follow();
     const report: RepairReport = { checked: 0, abandoned: [], watching: 0 };
     const origin: CommandOrigin = { actor: ORDER_REPAIR_ACTOR, channel: 'api', correlationId: timeOrderedUuid() };
-    for (const [caseId, orderId] of [...this.watched]) {
+    let sliceStarted = performance.now();
+    for (const caseId of new Set([...this.changed, ...this.unwritten])) {
+      if (performance.now() - sliceStarted >= SLICE_MS) {
+        await nextTurn();
+        sliceStarted = performance.now();
+      }
+      const orderId = this.watched.get(caseId);
+      if (orderId === undefined) continue;
       report.checked += 1;
-      const repair = await this.followUps.reconcile(orderId, caseId, origin);
+      let repair = await this.followUps.reconcile(orderId, caseId, origin);
       const hold = repair.undecidedHold;
       if (hold && this.clock.now().getTime() - Date.parse(hold.heldAt ?? '1970-01-01T00:00:00Z') >= this.abandonAfterMs) {
         if (await this.abandon(caseId, orderId, origin)) report.abandoned.push(caseId);
-        await this.followUps.reconcile(orderId, caseId, origin);
+        repair = await this.followUps.reconcile(orderId, caseId, origin);
       }
-      if (!(await this.owesSomething(orderId, caseId))) this.watched.delete(caseId);
+      // Only once reconciled: a pass that fails on the way leaves the rest for the next one.
+      this.changed.delete(caseId);
+      if (repair.undecidedHold) this.unwritten.add(caseId);
+      else this.unwritten.delete(caseId);
+      if (!(await this.owesSomething(orderId, caseId))) this.unwatch(caseId);
     }
     report.watching = this.watched.size;
     return report;
   }
 
-  /** Reads what the log gained since the last pass and watches every pair an order obligation names. */
+  /**
+   * Reads what the log gained since the last pass, watches every pair an
+   * order obligation names, and marks the watched pairs whose order or case
+   * stream gained events.
+   */
   private async follow(): Promise<void> {
     for (;;) {
       const batch: StoredEvent[] = await this.store.readAll({ after: this.checkpoint });
       if (batch.length === 0) return;
       for (const event of batch) {
-        if (OBLIGATIONS.has(event.type) && event.streamName.startsWith(ORDER_PREFIX)) {
-          const caseId = (event.data as { caseId?: string }).caseId;
-          if (caseId) this.watched.set(caseId, event.streamName.slice(ORDER_PREFIX.length));
+        if (event.streamName.startsWith(ORDER_PREFIX)) {
+          const orderId = event.streamName.slice(ORDER_PREFIX.length);
+          const caseId = OBLIGATIONS.has(event.type) ? (event.data as { caseId?: string }).caseId : undefined;
+          if (caseId) this.watch(caseId, orderId);
+          for (const watchedCase of this.casesOfOrder.get(orderId) ?? []) this.changed.add(watchedCase);
+        } else if (event.streamName.startsWith(CASE_PREFIX)) {
+          const caseId = event.streamName.slice(CASE_PREFIX.length);
+          if (this.watched.has(caseId)) this.changed.add(caseId);
         }
       }
       this.checkpoint = batch[batch.length - 1].position;
+      await nextTurn();
     }
+  }
+
+  private watch(caseId: string, orderId: string): void {
+    this.watched.set(caseId, orderId);
+    let cases = this.casesOfOrder.get(orderId);
+    if (!cases) this.casesOfOrder.set(orderId, (cases = new Set()));
+    cases.add(caseId);
+  }
+
+  private unwatch(caseId: string): void {
+    const orderId = this.watched.get(caseId);
+    this.watched.delete(caseId);
+    this.changed.delete(caseId);
+    this.unwritten.delete(caseId);
+    const cases = orderId === undefined ? undefined : this.casesOfOrder.get(orderId);
+    cases?.delete(caseId);
+    if (orderId !== undefined && cases?.size === 0) this.casesOfOrder.delete(orderId);
   }
 
   /**

@@ -1,0 +1,116 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Logger } from '@nestjs/common';
+import { loadConfig } from '@aftersales/config';
+import type { Actor } from '@aftersales/domain';
+import { SqliteEventStore } from '@aftersales/event-store';
+import { ExecuteCaseCommand, ExecuteOrderCommand, PolicyService, type CommandOrigin } from '@aftersales/application';
+import { ExecuteCaseCommandHandler } from '../../libs/application/src/commands/execute-case-command.handler';
+import { ExecuteOrderCommandHandler } from '../../libs/application/src/commands/execute-order-command.handler';
+import { OrderFollowUpService } from '../../libs/application/src/commands/order-follow-up.service';
+import { OrderRepairPass } from '../../libs/application/src/repair/order-repair.pass';
+import { SimClock, orderSnapshot } from '../simulation/support/money-world';
+
+// The repair pass shares the event loop with the command path. Its stream
+// reads resolve at once, so a pass that never gave the loop a turn held
+// every request for as long as it ran: seconds, once tens of thousands of
+// open cases were watched (bench/RESULTS.md, the 6 s stall).
+
+const ORDERS = 1_500;
+const buyer: Actor = { role: 'buyer', id: 'u1' };
+const merchant: Actor = { role: 'merchant', id: 'm1-staff', merchantId: 'm1' };
+const orderSystem: Actor = { role: 'integration', id: 'order-system' };
+const origin = (actor: Actor): CommandOrigin => ({ actor: { role: actor.role, id: actor.id }, channel: 'api', correlationId: 'test' });
+
+/** Runs `work` while a 5 ms timer measures how long the event loop went without a turn. */
+async function longestStall<T>(work: () => Promise<T>): Promise<{ result: T; stallMs: number }> {
+  let last = performance.now();
+  let stallMs = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    stallMs = Math.max(stallMs, now - last);
+    last = now;
+  }, 5);
+  try {
+    const result = await work();
+    return { result, stallMs: Math.max(stallMs, performance.now() - last) };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+describe('the repair pass beside the command path', () => {
+  let dir: string;
+  let writer: SqliteEventStore;
+  let cases: ExecuteCaseCommandHandler;
+
+  beforeAll(async () => {
+    Logger.overrideLogger(false);
+    dir = mkdtempSync(join(tmpdir(), 'aftersales-repair-turns-'));
+    writer = new SqliteEventStore({ path: join(dir, 'events.db') });
+    const clock = new SimClock(new Date('2026-01-05T00:00:00.000Z'));
+    const orders = new ExecuteOrderCommandHandler(writer, clock);
+    cases = new ExecuteCaseCommandHandler(writer, new PolicyService(loadConfig({}), writer), new OrderFollowUpService(writer, clock), clock);
+    // Orders with two open cases each (one per line): every pair is watched, as in a busy service.
+    const open = async (n: number) => {
+      const orderId = `o${n}`;
+      const send = (command: ExecuteOrderCommand['command']) => orders.execute(new ExecuteOrderCommand(orderId, command, origin(orderSystem)));
+      await send({ type: 'register', actor: orderSystem, data: orderSnapshot(orderId, 500) });
+      await send({ type: 'mark-shipped', actor: orderSystem, data: { carrier: 'SF', trackingNumber: `SF-${n}`, shippedAt: '2026-01-02T00:00:00.000Z' } });
+      for (const lineId of ['L1', 'L2']) {
+        const caseId = `c${n}-${lineId}`;
+        await cases.execute(
+          new ExecuteCaseCommand(
+            caseId,
+            { type: 'request', actor: buyer, data: { caseId, orderId, kind: 'refund_only', reason: 'not_received', lines: [{ lineId, quantity: 1 }], channel: 'app', pickup: false } },
+            origin(buyer),
+          ),
+        );
+      }
+    };
+    // 50 at a time, so appends share group commits.
+    for (let first = 0; first < ORDERS; first += 50) await Promise.all(Array.from({ length: Math.min(50, ORDERS - first) }, (_, i) => open(first + i)));
+  }, 120_000);
+
+  afterAll(async () => {
+    await writer.close();
+    rmSync(dir, { recursive: true, force: true });
+    Logger.overrideLogger(['error', 'warn', 'log']);
+  });
+
+  it('gives the event loop a turn at least every few milliseconds, however many pairs it watches', async () => {
+    // A second store on the file, as a freshly started process: nothing folded yet, every pair read in full.
+    const store = new SqliteEventStore({ path: join(dir, 'events.db') });
+    try {
+      const clock = new SimClock(new Date('2026-01-05T00:10:00.000Z'));
+      const pass = new OrderRepairPass(store, new OrderFollowUpService(store, clock), clock);
+      const { result, stallMs } = await longestStall(() => pass.runOnce());
+      expect(result.checked).toBe(2 * ORDERS);
+      expect(result.watching).toBe(2 * ORDERS);
+      // Without turns of its own this pass held the loop for all of it (about 1 s here).
+      expect(stallMs).toBeLessThan(100);
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
+
+  it('looks again only at the pairs whose streams gained events since it last looked', async () => {
+    const store = new SqliteEventStore({ path: join(dir, 'events.db') });
+    try {
+      const clock = new SimClock(new Date('2026-01-05T00:10:00.000Z'));
+      const pass = new OrderRepairPass(store, new OrderFollowUpService(store, clock), clock);
+      expect((await pass.runOnce()).checked).toBe(2 * ORDERS);
+      expect(await pass.runOnce()).toMatchObject({ checked: 0, watching: 2 * ORDERS });
+
+      // An approve on one case: that pair (its case stream) and, through the
+      // refund reserved on the order, the other case of the same order.
+      await cases.execute(new ExecuteCaseCommand('c7-L1', { type: 'approve', actor: merchant, data: {} }, origin(merchant)));
+      const report = await pass.runOnce();
+      expect(report.checked).toBe(2);
+      expect(report.watching).toBe(2 * ORDERS);
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
+});
