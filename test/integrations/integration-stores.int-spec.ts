@@ -29,6 +29,31 @@ describe('integration stores in the SQLite file', () => {
     await restarted.close();
   });
 
+  it('answers an accepted signature only once the log is on disk, without an fsync on the event loop', async () => {
+    let release!: () => void;
+    let syncs = 0;
+    const walSync = {
+      sync: () => {
+        syncs += 1;
+        return new Promise<void>((resolve) => (release = resolve));
+      },
+      close: () => undefined,
+    };
+    const store = new SqliteAcceptedSignatureStore({ path, walSync });
+    let answered: boolean | undefined;
+    const accepting = store.accept('sig-a', Date.now()).then((fresh) => (answered = fresh));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(syncs).toBe(1);
+    expect(answered).toBeUndefined(); // held until the fsync returns
+    // A replay meanwhile is refused at once, with no fsync of its own.
+    expect(await store.accept('sig-a', Date.now())).toBe(false);
+    release();
+    await accepting;
+    expect(answered).toBe(true);
+    expect(syncs).toBe(1);
+    await store.close();
+  });
+
   it('keeps parcel entries and the checkpoint across a restart; the checkpoint never moves back', async () => {
     const index = new SqliteParcelIndex({ path });
     expect(await index.checkpoint()).toBe(0);
