@@ -55,6 +55,10 @@ describe('time decides (the worker in npm start)', () => {
     const { orderId } = await p.order({ ...spec, lines: [{ unitPrice: 20_000 }] }, 'shipped');
     const kase = await p.mustOpenCase(buyer, { orderId, kind: 'refund_only', reason: 'not_received', lines: [{ lineId: 'L1', quantity: 1 }] });
     expect(kase.status).toBe('pending_merchant');
+    // The projector runs in npm start too: the buyer's list shows the case once it has reached the request's position.
+    const listed = await p.api.get(`/v1/cases?minPosition=${kase.position}`, { token: buyer });
+    expect(listed.status).toBe(200);
+    expect(listed.body.items.map((c: { caseId: string }) => c.caseId)).toContain(kase.caseId);
 
     const types = await typesOnceThere(kase.caseId, 'CaseCompleted');
     expect(types).toEqual(expect.arrayContaining(['MerchantAgreed', 'RefundIssued', 'RefundSettled', 'CaseCompleted']));

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { runService } from '../../api/src/main';
+import { ProjectorModule } from '../../projector/src/projector.module';
 import { WorkerModule } from '../../worker/src/worker.module';
 
 /**
@@ -7,4 +8,4 @@ import { WorkerModule } from '../../worker/src/worker.module';
  * the worker and the projector) on one SQLite file and one Redis. Each role
  * also has an entry of its own for scaling out (apps/<role>/src/main.ts).
  */
-runService((config) => [WorkerModule.register(config)]);
+runService((config) => [WorkerModule.register(config), ProjectorModule.register(config)]);
