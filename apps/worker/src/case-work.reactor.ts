@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { EVENT_STORE } from '@aftersales/application';
+import { CASE_EVENT_TYPES } from '@aftersales/domain';
 import { LogFollower, type EventStore } from '@aftersales/event-store';
 import { CASE_WORK_CHECKPOINT, CaseWorkPlanner, WorkQueues, WorkStore } from '@aftersales/scheduling';
 
@@ -25,6 +26,8 @@ export class CaseWorkReactor implements OnApplicationBootstrap, OnModuleDestroy 
     this.planner = new CaseWorkPlanner(store, work);
     this.follower = new LogFollower(store, {
       name: CASE_WORK_CHECKPOINT,
+      // Filtered in the store (on EventStoreDB by the server): order, buyer and policy events are passed over unread.
+      eventTypes: CASE_EVENT_TYPES,
       checkpoint: async () => this.work.checkpoint(CASE_WORK_CHECKPOINT),
       handle: (events, position) => this.handle(events, position),
       onError: (error, after) => this.logger.error(`case work reactor failed; resuming after position ${after}: ${error.message}`),

@@ -165,3 +165,17 @@ export interface EventTime {
 }
 
 export type RecordedCaseEvent = CaseEvent & EventTime;
+
+/** Every case event type, once (a Record, so the compiler says when one is missing): for subscriptions filtered by type. */
+const CASE_EVENT_TYPE_SET: Record<CaseEventType, true> = {
+  ReturnRequested: true, RequestAbandoned: true, AutoReviewApproved: true, MerchantAgreed: true, MerchantRejected: true,
+  MerchantCounterOffered: true, OfferAccepted: true, OfferDeclined: true, OfferLapsed: true, CaseAmended: true,
+  CaseWithdrawn: true, CaseUrged: true, DeadlineSet: true, PickupScheduled: true, ReturnShipped: true,
+  ReturnCollected: true, ReturnDelivered: true, ReturnReceived: true, ReturnInspectionFailed: true,
+  ExpressRefundGranted: true, RefundIssued: true, RefundSettled: true, RefundFailed: true,
+  ShippingInsuranceClaimed: true, ShippingInsurancePaid: true, ReplacementShipped: true, ReplacementDelivered: true,
+  RepairDeclaredUnrepairable: true, CaseEscalated: true, ArbitrationRuled: true, CaseClaimed: true, CaseReleased: true,
+  CaseAssigned: true, CaseTransferred: true, CaseNoteAdded: true, CompensationGranted: true, SatisfactionRated: true,
+  CaseCompleted: true, CaseClosed: true,
+};
+export const CASE_EVENT_TYPES = Object.keys(CASE_EVENT_TYPE_SET) as CaseEventType[];
