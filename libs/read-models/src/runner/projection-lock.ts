@@ -79,7 +79,8 @@ class SqliteLease implements ProjectionLock {
 
   async acquire(stopped: () => boolean): Promise<boolean> {
     while (!stopped()) {
-      if (await this.tryTake()) {
+      // A busy or failing file is a lease not taken this time, never the end of the wait.
+      if (await this.tryTake().catch(() => false)) {
         this.held = true;
         this.lost = new Promise((resolve) => (this.signalLost = resolve));
         clearInterval(this.renewTimer);
