@@ -3,6 +3,7 @@ import type { AppConfig } from '@aftersales/config';
 import type { EventStore } from '@aftersales/event-store';
 import { EVENT_STORE } from '../infrastructure/tokens';
 import { IDEMPOTENCY_STORE, type IdempotencyStore } from './idempotency-store';
+import { PostgresIdempotencyStore } from './postgres-idempotency-store';
 import { SqliteIdempotencyStore } from './sqlite-idempotency-store';
 
 @Injectable()
@@ -15,10 +16,11 @@ class IdempotencyStoreShutdown implements OnApplicationShutdown {
 }
 
 /**
- * The idempotency store for the configured deployment. Records live in the
- * SQLite file beside the events whatever the event store is, since that file
- * is always configured and survives restarts; a PostgreSQL store can take
- * its place for several API hosts.
+ * The idempotency store for the configured deployment. With
+ * `READ_STORE=postgres` records live in PostgreSQL, so every API process
+ * (on any machine) shares them. Otherwise they live in the SQLite file
+ * beside the events whatever the event store is, since that file is always
+ * configured and survives restarts.
  */
 @Global()
 @Module({})
@@ -30,7 +32,8 @@ export class IdempotencyModule {
         {
           provide: IDEMPOTENCY_STORE,
           inject: [EVENT_STORE],
-          useFactory: (events: EventStore): IdempotencyStore => {
+          useFactory: async (events: EventStore): Promise<IdempotencyStore> => {
+            if (config.readStore.kind === 'postgres') return PostgresIdempotencyStore.open({ databaseUrl: config.readStore.databaseUrl });
             const sameFile = config.eventStore.kind === 'sqlite';
             return new SqliteIdempotencyStore({
               path: config.eventStore.sqlitePath,

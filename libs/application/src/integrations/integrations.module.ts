@@ -4,6 +4,8 @@ import { APP_CONFIG } from '../infrastructure/tokens';
 import { ACCEPTED_SIGNATURES, SqliteAcceptedSignatureStore, type AcceptedSignatureStore } from './accepted-signatures';
 import { CallbackTargets } from './callback-targets';
 import { PARCEL_INDEX, SqliteParcelIndex, type ParcelIndex } from './parcel-index';
+import { PostgresAcceptedSignatureStore } from './postgres-accepted-signatures';
+import { PostgresParcelIndex } from './postgres-parcel-index';
 import { ParcelIndexProjector } from './parcel-index.projector';
 import { TrackingNumbers } from './tracking-numbers';
 import { ApplicationModule } from '../application.module';
@@ -25,9 +27,10 @@ class IntegrationStoresShutdown implements OnApplicationShutdown {
  * What the signed integration callbacks need: the accepted-signature store,
  * the parcel index and the subscriber that keeps it, and the lookup of a
  * callback's case, and the check that keeps a tracking number to the first
- * open case that registered it. Both tables live in the SQLite file beside the events
- * whatever the event store is, as the idempotency records do. Needs
- * InfrastructureModule (APP_CONFIG, EVENT_STORE).
+ * open case that registered it. With `READ_STORE=postgres` both live in
+ * PostgreSQL, shared by every API process; otherwise in the SQLite file
+ * beside the events whatever the event store is, as the idempotency records
+ * do. Needs InfrastructureModule (APP_CONFIG, EVENT_STORE).
  */
 @Module({
   // PolicyService and Clock, for the tracking-number check.
@@ -36,12 +39,18 @@ class IntegrationStoresShutdown implements OnApplicationShutdown {
     {
       provide: ACCEPTED_SIGNATURES,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig): AcceptedSignatureStore => new SqliteAcceptedSignatureStore({ path: config.eventStore.sqlitePath }),
+      useFactory: async (config: AppConfig): Promise<AcceptedSignatureStore> =>
+        config.readStore.kind === 'postgres'
+          ? PostgresAcceptedSignatureStore.open({ databaseUrl: config.readStore.databaseUrl })
+          : new SqliteAcceptedSignatureStore({ path: config.eventStore.sqlitePath }),
     },
     {
       provide: PARCEL_INDEX,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig): ParcelIndex => new SqliteParcelIndex({ path: config.eventStore.sqlitePath }),
+      useFactory: async (config: AppConfig): Promise<ParcelIndex> =>
+        config.readStore.kind === 'postgres'
+          ? PostgresParcelIndex.open({ databaseUrl: config.readStore.databaseUrl })
+          : new SqliteParcelIndex({ path: config.eventStore.sqlitePath }),
     },
     ParcelIndexProjector,
     CallbackTargets,
