@@ -1,5 +1,6 @@
 import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import type { AppConfig } from '@aftersales/config';
+import { AgentQueueQuery } from './queries/agent-queue.query';
 import { CaseListQuery } from './queries/case-list.query';
 import { CaseTimelineQuery } from './queries/case-timeline.query';
 import { ProjectionProgress } from './queries/projection-progress';
@@ -47,9 +48,10 @@ export class ReadModelsModule {
         ReadStoreShutdown,
         { provide: CaseListQuery, ...fromStore((store) => new CaseListQuery(store)) },
         { provide: CaseTimelineQuery, ...fromStore((store) => new CaseTimelineQuery(store)) },
+        { provide: AgentQueueQuery, ...fromStore((store) => new AgentQueueQuery(store)) },
         { provide: ProjectionProgress, ...fromStore((store) => new ProjectionProgress(store)) },
       ],
-      exports: [READ_STORE, CaseListQuery, CaseTimelineQuery, ProjectionProgress],
+      exports: [READ_STORE, CaseListQuery, CaseTimelineQuery, AgentQueueQuery, ProjectionProgress],
     };
   }
 }

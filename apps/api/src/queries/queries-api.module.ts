@@ -3,6 +3,7 @@ import type { AppConfig } from '@aftersales/config';
 import { ReadModelsModule } from '@aftersales/read-models';
 import { CaseQueriesController } from './case-queries.controller';
 import { ProjectionMetrics } from './projection-metrics';
+import { QueuesController } from './queues.controller';
 import { ReadYourWrites } from './read-your-writes';
 
 /**
@@ -15,7 +16,7 @@ export class QueriesApiModule {
     return {
       module: QueriesApiModule,
       imports: [ReadModelsModule.forRoot(config)],
-      controllers: [CaseQueriesController],
+      controllers: [CaseQueriesController, QueuesController],
       providers: [ReadYourWrites, ProjectionMetrics],
       exports: [ReadModelsModule],
     };

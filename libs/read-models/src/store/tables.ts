@@ -10,6 +10,10 @@ export interface ReadModelTables {
   rm_leases: LeaseRow;
   rm_case_list: CaseListRow;
   rm_case_timeline: CaseTimelineRow;
+  rm_agent_queue: AgentQueueRow;
+  rm_agent_queue_buyers: AgentQueueBuyerRow;
+  rm_case_facts: CaseFactsRow;
+  rm_case_facts_orders: CaseFactsOrderRow;
 }
 
 /** The store's own migrations applied so far. */
@@ -68,4 +72,80 @@ export interface CaseTimelineRow {
   channel: string;
   /** The event's data as JSON. */
   data: string;
+}
+
+/** One row per case (ended ones too, so a late event still folds): what the agent queues sort and filter on. */
+export interface AgentQueueRow {
+  case_id: string;
+  order_id: string;
+  buyer_id: string;
+  business_line: string;
+  kind: string;
+  reason: string;
+  status: string;
+  priority: number;
+  assignee: string | null;
+  /** 1 while the case is open (not completed or closed). */
+  open: number;
+  /** 1 while the domain's `inAgentPool` holds for the case and its buyer's flag. */
+  in_pool: number;
+  requested_at: string;
+  /** When the current status began. */
+  waiting_since: string;
+  next_deadline_name: string | null;
+  next_deadline_at: string | null;
+  revision: number;
+  /** The folded case (JSON). */
+  state: string;
+}
+
+/** The buyer flag as the agent queues read it (buyer streams). */
+export interface AgentQueueBuyerRow {
+  buyer_id: string;
+  flagged: number;
+}
+
+/** One row per case: the facts analysts aggregate (DOMAIN.md, "What analysts need"). */
+export interface CaseFactsRow {
+  case_id: string;
+  order_id: string;
+  buyer_id: string;
+  /** From the order's snapshot (OrderRegistered); null if the order was never seen. */
+  payment_account: string | null;
+  merchant_id: string;
+  kind: string;
+  reason: string;
+  department: string;
+  /** Product, category and supplier of the case's first line. */
+  product_id: string;
+  category: string;
+  supplier_id: string;
+  requested_at: string;
+  /** `YYYY-MM-DD` (UTC) of requested_at. */
+  day: string;
+  /** The agent who acted: the compensating agent, else the last agent who held the case. */
+  agent_id: string | null;
+  refunded: number;
+  compensated: number;
+  auto_approved: number;
+  deadline_decided: number;
+  express_refund: number;
+  express_disputed: number;
+  /** 1 once a return parcel was shipped, collected or delivered. */
+  returned: number;
+  first_response_seconds: number | null;
+  resolution_seconds: number | null;
+  rating: number | null;
+  nps: number | null;
+  revision: number;
+  /** The folded case (JSON). */
+  state: string;
+}
+
+/** Orders as the case facts need them: whose, paid from which account, how much. */
+export interface CaseFactsOrderRow {
+  order_id: string;
+  buyer_id: string;
+  payment_account: string;
+  paid_amount: number;
 }
