@@ -1,6 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
-import { createRootLogger } from '../../apps/api/src/logging/root-logger';
+import { createRootLogger } from '@aftersales/application';
 import { CapturedLines } from '../support/captured-lines';
 import { createEdgeApp, edgeConfig, startEnvironment, token, type EdgeEnvironment } from './support/edge-app';
 

@@ -7,7 +7,7 @@ import { ConfigError, loadConfig, type AppConfig } from '@aftersales/config';
 import { LocalRedisServer } from '@aftersales/scheduling';
 import { ApiModule } from './api.module';
 import { createFastifyAdapter } from './http/http-edge';
-import { JsonLogger } from './logging/json-logger';
+import { JsonLogger } from '@aftersales/application';
 import { setupOpenApi } from './openapi/openapi';
 
 const SHUTDOWN_GRACE_MS = 8000;

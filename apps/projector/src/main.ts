@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { JsonLogger, createRootLogger } from '@aftersales/application';
 import { ConfigError, loadConfig, type AppConfig } from '@aftersales/config';
 import { ProjectorAppModule } from './projector-app.module';
 
@@ -22,7 +23,8 @@ async function main(): Promise<void> {
     throw error;
   }
   const app = await NestFactory.createApplicationContext(ProjectorAppModule.register(config), {
-    logger: config.logLevel === 'silent' ? false : undefined,
+    // JSON lines like the API's (pino at LOG_LEVEL).
+    logger: new JsonLogger(createRootLogger(config.logLevel)),
   });
   await app.init();
   const logger = new Logger('Projector');

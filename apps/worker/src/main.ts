@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger, Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { InfrastructureModule } from '@aftersales/application';
+import { InfrastructureModule, JsonLogger, createRootLogger } from '@aftersales/application';
 import { ConfigError, loadConfig, type AppConfig } from '@aftersales/config';
 import { WorkerModule } from './worker.module';
 
@@ -29,7 +29,10 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const app = await NestFactory.createApplicationContext(WorkerProcessModule.register(config));
+  // JSON lines like the API's (pino at LOG_LEVEL).
+  const app = await NestFactory.createApplicationContext(WorkerProcessModule.register(config), {
+    logger: new JsonLogger(createRootLogger(config.logLevel)),
+  });
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   new Logger('Worker').log('worker started');
 }

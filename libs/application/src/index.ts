@@ -18,3 +18,5 @@ export * from './views/stream-reads.service';
 export * from './idempotency';
 export * from './integrations';
 export * from './buyers';
+export * from './logging/json-logger';
+export * from './logging/root-logger';

@@ -18,8 +18,8 @@ import { RouteChecks, type RouteCheck } from '../../../apps/api/src/auth/route-c
 import { CorrelationId } from '../../../apps/api/src/http/correlation';
 import { IdempotencySender } from '../../../apps/api/src/idempotency/idempotency-sender';
 import { createFastifyAdapter } from '../../../apps/api/src/http/http-edge';
-import { JsonLogger } from '../../../apps/api/src/logging/json-logger';
-import { ROOT_LOGGER } from '../../../apps/api/src/logging/root-logger';
+import { JsonLogger } from '@aftersales/application';
+import { ROOT_LOGGER } from '@aftersales/application';
 import { setupOpenApi } from '../../../apps/api/src/openapi/openapi';
 import { problems } from '../../../apps/api/src/problem/problem';
 

@@ -11,7 +11,7 @@ import type { EventStore } from '@aftersales/event-store';
 import { LocalRedisServer } from '@aftersales/scheduling';
 import { ApiModule } from '../../../apps/api/src/api.module';
 import { createFastifyAdapter } from '../../../apps/api/src/http/http-edge';
-import { JsonLogger } from '../../../apps/api/src/logging/json-logger';
+import { JsonLogger } from '@aftersales/application';
 import { setupOpenApi } from '../../../apps/api/src/openapi/openapi';
 
 /**

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { correlationIdOf } from '../http/correlation';
 import { requestContext } from '../http/request-context';
-import { ROOT_LOGGER } from './root-logger';
+import { ROOT_LOGGER } from '@aftersales/application';
 
 /** Probed every few seconds by orchestrators; a line each would drown the rest. */
 const UNLOGGED_URLS = new Set(['/health']);

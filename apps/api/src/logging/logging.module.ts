@@ -1,8 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { AppConfig } from '@aftersales/config';
 import { AccessLog } from './access-log';
-import { JsonLogger } from './json-logger';
-import { ROOT_LOGGER, createRootLogger } from './root-logger';
+import { JsonLogger, ROOT_LOGGER, createRootLogger } from '@aftersales/application';
 
 /**
  * The root logger at LOG_LEVEL, the LoggerService main.ts hands Nest, and
