@@ -137,7 +137,11 @@ export class LogFollower {
         this.wakeTaker?.();
       }
     })();
-    void subscription.caughtUp.then(() => this.push({ passedTo: -1 }));
+    // A subscription closed before it caught up (a stop, a failed batch) rejects caughtUp: nothing to mark then.
+    subscription.caughtUp.then(
+      () => this.push({ passedTo: -1 }),
+      () => undefined,
+    );
     const taking = this.take(() => fed);
     // Whichever fails first ends the other: the subscription is closed and both settle.
     const endBoth = async (error: unknown): Promise<never> => {
