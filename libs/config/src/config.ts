@@ -191,12 +191,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
 
 /**
  * The read models' SQLite file: beside SQLITE_PATH, `aftersales.db` →
- * `aftersales.read.db`. Not the events' file, because the read store writes
- * through Kysely, whose transactions span awaits: on the events' file, a
- * synchronous writer of the same process (the event store, idempotency
- * records, worker state) waiting for that lock would block the very event
- * loop the transaction needs to finish, and both would stall until SQLite's
- * busy timeout gave up. Files of their own never share a write lock.
+ * `aftersales.read.db`. A file of its own, so projection batches never queue
+ * behind the event store's commits for the one write lock of a file, nor the
+ * other way round (docs/decisions.md).
  */
 export function readModelsPath(sqlitePath: string): string {
   if (sqlitePath === ':memory:') return sqlitePath;
