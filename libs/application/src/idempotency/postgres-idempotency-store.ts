@@ -202,14 +202,17 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
     return { outcome: 'started', claimId, resourceId };
   }
 
-  // A lapsed claim stays for the retention period: its resource id is what a late retry converges on.
+  /**
+   * A lapsed claim stays for the retention period: its resource id is what a
+   * late retry converges on. The condition is checked again outside the
+   * batch's subquery, so a row a claim took over meanwhile (a new version of
+   * it) is left alone.
+   */
   private async purgeBatch(now: number): Promise<number> {
+    const expired = `expires_at <= $1 AND (state = 'completed' OR created_at <= $2)`;
     const { rowCount } = await this.pool.query(
-      `DELETE FROM ${TABLE} WHERE (principal, method, path, idempotency_key) IN (
-         SELECT principal, method, path, idempotency_key FROM ${TABLE}
-         WHERE expires_at <= $1 AND (state = 'completed' OR created_at <= $2)
-         LIMIT $3
-         FOR UPDATE SKIP LOCKED)`,
+      `DELETE FROM ${TABLE} WHERE ${expired} AND (principal, method, path, idempotency_key) IN (
+         SELECT principal, method, path, idempotency_key FROM ${TABLE} WHERE ${expired} LIMIT $3 FOR UPDATE SKIP LOCKED)`,
       [now, now - this.retentionMs, PURGE_BATCH],
     );
     return rowCount ?? 0;

@@ -62,9 +62,7 @@ export class PostgresAcceptedSignatureStore implements AcceptedSignatureStore {
       const expiredBefore = nowMs - this.retentionMs;
       if (nowMs - this.lastPurge >= this.purgeIntervalMs) {
         this.lastPurge = nowMs;
-        void this.track(() => this.pool.query(`DELETE FROM ${TABLE} WHERE signature IN (SELECT signature FROM ${TABLE} WHERE accepted_at <= $1 LIMIT $2)`, [expiredBefore, PURGE_BATCH])).catch(
-          () => (this.lastPurge = 0),
-        );
+        void this.track(() => this.purge(expiredBefore)).catch(() => (this.lastPurge = 0));
       }
       // A record past the retention counts as gone whether or not a sweep has removed it yet
       // (its timestamp is refused long before): the same answer as the SQLite store, without waiting for the sweep.
@@ -75,6 +73,18 @@ export class PostgresAcceptedSignatureStore implements AcceptedSignatureStore {
       );
       return rowCount === 1;
     });
+  }
+
+  /**
+   * One bounded batch, beside the acceptance rather than in its way. The
+   * outer `accepted_at` test is checked again against a row an acceptance
+   * renewed meanwhile, so a sweep never deletes a signature accepted again.
+   */
+  private async purge(expiredBefore: number): Promise<void> {
+    await this.pool.query(
+      `DELETE FROM ${TABLE} WHERE accepted_at <= $1 AND signature IN (SELECT signature FROM ${TABLE} WHERE accepted_at <= $1 LIMIT $2)`,
+      [expiredBefore, PURGE_BATCH],
+    );
   }
 
   close(): Promise<void> {
