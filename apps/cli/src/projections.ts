@@ -4,8 +4,8 @@ import { migrateReadStore, openReadStore } from '@aftersales/read-models';
 import { PROJECTIONS_USAGE, parseProjectionsArguments, projectionsStatus, runRebuild } from './projections-command';
 import { UsageError } from './token-command';
 
-/** `npm run cli -- projections status | rebuild [name]`, on the stores the configuration names. */
-async function main(argv: readonly string[]): Promise<number> {
+/** `npm run cli -- projections status | rebuild [name]`, on the stores the configuration names. `argv` may start with `projections`. */
+export async function main(argv: readonly string[]): Promise<number> {
   let request;
   try {
     request = parseProjectionsArguments(argv[0] === 'projections' ? argv.slice(1) : argv);
@@ -46,12 +46,15 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(`projections: ${error instanceof Error ? error.stack : String(error)}\n`);
-    process.exitCode = 1;
-  },
-);
+// Run directly (node dist/apps/cli/src/projections.js); cli.ts imports main instead.
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`projections: ${error instanceof Error ? error.stack : String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
