@@ -10,7 +10,7 @@ describe.each(DIALECTS)('agent queues from read models on %s', (dialect) => {
   const cases: Record<string, string> = {};
   let last = 0;
 
-  const ok = (response: { status: number; body: { position?: number } }, status = 200) => {
+  const ok = <R extends { status: number; body: { position?: number } }>(response: R, status = 200): R => {
     expect(response.status).toBe(status);
     if (response.body.position !== undefined) last = Math.max(last, response.body.position);
     return response;

@@ -10,6 +10,7 @@ export { caseListProjection, CASE_LIST } from './projections/case-list.projectio
 export { caseTimelineProjection, CASE_TIMELINE } from './projections/case-timeline.projection';
 export { CASE_EVENT_TYPES } from './projections/case-events';
 export { agentQueueProjection, AGENT_QUEUE } from './projections/agent-queue.projection';
+export { caseAnalyticsProjection, CASE_ANALYTICS } from './projections/case-analytics.projection';
 export * from './runner/checkpoints';
 export * from './runner/projection-lock';
 export * from './runner/projection-runner';
@@ -18,6 +19,8 @@ export * from './queries/list-cursor';
 export * from './queries/case-list.query';
 export * from './queries/case-timeline.query';
 export * from './queries/agent-queue.query';
+export * from './queries/analytics.query';
+export * from './queries/abuse.query';
 export * from './queries/projection-progress';
 export * from './read-models.module';
 export * from './runner/rebuild';

@@ -1,6 +1,8 @@
 import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import type { AppConfig } from '@aftersales/config';
+import { AbuseQuery } from './queries/abuse.query';
 import { AgentQueueQuery } from './queries/agent-queue.query';
+import { AnalyticsQuery } from './queries/analytics.query';
 import { CaseListQuery } from './queries/case-list.query';
 import { CaseTimelineQuery } from './queries/case-timeline.query';
 import { ProjectionProgress } from './queries/projection-progress';
@@ -49,9 +51,11 @@ export class ReadModelsModule {
         { provide: CaseListQuery, ...fromStore((store) => new CaseListQuery(store)) },
         { provide: CaseTimelineQuery, ...fromStore((store) => new CaseTimelineQuery(store)) },
         { provide: AgentQueueQuery, ...fromStore((store) => new AgentQueueQuery(store)) },
+        { provide: AnalyticsQuery, ...fromStore((store) => new AnalyticsQuery(store)) },
+        { provide: AbuseQuery, ...fromStore((store) => new AbuseQuery(store)) },
         { provide: ProjectionProgress, ...fromStore((store) => new ProjectionProgress(store)) },
       ],
-      exports: [READ_STORE, CaseListQuery, CaseTimelineQuery, AgentQueueQuery, ProjectionProgress],
+      exports: [READ_STORE, CaseListQuery, CaseTimelineQuery, AgentQueueQuery, AnalyticsQuery, AbuseQuery, ProjectionProgress],
     };
   }
 }

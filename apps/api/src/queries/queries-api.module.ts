@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { AppConfig } from '@aftersales/config';
 import { ReadModelsModule } from '@aftersales/read-models';
+import { AnalyticsController } from './analytics.controller';
 import { CaseQueriesController } from './case-queries.controller';
 import { ProjectionMetrics } from './projection-metrics';
 import { QueuesController } from './queues.controller';
@@ -16,7 +17,7 @@ export class QueriesApiModule {
     return {
       module: QueriesApiModule,
       imports: [ReadModelsModule.forRoot(config)],
-      controllers: [CaseQueriesController, QueuesController],
+      controllers: [CaseQueriesController, QueuesController, AnalyticsController],
       providers: [ReadYourWrites, ProjectionMetrics],
       exports: [ReadModelsModule],
     };

@@ -125,6 +125,8 @@ export interface CaseFactsRow {
   day: string;
   /** The agent who acted: the compensating agent, else the last agent who held the case. */
   agent_id: string | null;
+  /** The agent who granted compensation, if one did. */
+  compensated_by: string | null;
   refunded: number;
   compensated: number;
   auto_approved: number;
