@@ -6,6 +6,7 @@ import { toDomainEvent } from '@aftersales/application';
 import {
   ACTOR_ROLES,
   CASE_KINDS,
+  CASE_STATUSES,
   CASE_REASONS,
   CLOSED_REASONS,
   evolveOrder,
@@ -25,7 +26,7 @@ const NOW = new Date('2026-06-01T00:00:00.000Z');
 
 async function seedInto(dir: string, options: Partial<SeedOptions>): Promise<{ summary: SeedSummary; events: StoredEvent[] }> {
   const config = loadConfig({ SQLITE_PATH: join(dir, 'events.db') });
-  const summary = await seed(config, { cases: 200, days: 90, seed: 7, append: false, now: NOW, ...options });
+  const summary = await seed(config, { cases: 400, days: 90, seed: 7, append: false, now: NOW, ...options });
   const store = new SqliteEventStore({ path: join(dir, 'events.db') });
   try {
     const events: StoredEvent[] = [];
@@ -52,7 +53,7 @@ describe('seed', () => {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
-  describe('200 cases with seed 7', () => {
+  describe('400 cases with seed 7', () => {
     let summary: SeedSummary;
     let events: StoredEvent[];
 
@@ -62,9 +63,9 @@ describe('seed', () => {
 
     it('asks for every kind and every reason, nearly always accepted', () => {
       const requests = ofType(events, 'ReturnRequested').map((e) => data<{ kind: string; reason: string }>(e));
-      expect(summary.requested).toBe(200);
+      expect(summary.requested).toBe(400);
       expect(requests.length).toBe(summary.opened);
-      expect(summary.opened).toBeGreaterThanOrEqual(190);
+      expect(summary.opened).toBeGreaterThanOrEqual(390);
       expect(new Set(requests.map((r) => r.kind))).toEqual(new Set(CASE_KINDS));
       expect(new Set(requests.map((r) => r.reason))).toEqual(new Set(CASE_REASONS));
       const refused = Object.values(summary.refusals).reduce((s, n) => s + n, 0);
@@ -76,10 +77,12 @@ describe('seed', () => {
       expect(roles).toEqual(new Set(ACTOR_ROLES));
     });
 
-    it('ends cases completed and closed for every reason, and leaves some open as a live store has', () => {
+    it('ends cases completed and closed for every reason, and leaves others open in most statuses, as a live store has', () => {
       const statuses = new Set(CASE_KINDS.flatMap((k) => Object.keys(summary.byKind[k])));
       expect(statuses.has('completed') && statuses.has('closed')).toBe(true);
-      expect([...statuses].filter((s) => s !== 'completed' && s !== 'closed').length).toBeGreaterThanOrEqual(3);
+      // Measured: 11 of the 12 (an offer lapses within 48 h, so few cases sit in negotiating at the end).
+      expect(statuses.size).toBeGreaterThanOrEqual(10);
+      expect(statuses.size).toBeLessThanOrEqual(CASE_STATUSES.length);
       const closedReasons = new Set(ofType(events, 'CaseClosed').map((e) => data<{ reason: string }>(e).reason));
       expect(closedReasons).toEqual(new Set(CLOSED_REASONS));
     });
@@ -104,7 +107,7 @@ describe('seed', () => {
     });
 
     it('pays refunds and compensation, fails some attempts first, and records ratings, rulings and abuse flags', () => {
-      expect(summary.refunds.settled).toBeGreaterThan(50);
+      expect(summary.refunds.settled).toBeGreaterThan(150);
       expect(summary.refunds.failed).toBeGreaterThan(0);
       for (const type of ['SatisfactionRated', 'ArbitrationRuled', 'CompensationGranted', 'AutoReviewApproved', 'BuyerFlagged', 'CaseClaimed', 'MerchantCounterOffered', 'ReturnInspectionFailed']) {
         expect([type, ofType(events, type).length > 0]).toEqual([type, true]);
@@ -119,7 +122,7 @@ describe('seed', () => {
       expect(shared.length).toBeGreaterThan(0);
       const ringBuyers = new Set(shared.flatMap(([, buyers]) => [...buyers]));
       const ringCases = ofType(events, 'ReturnRequested').filter((e) => ringBuyers.has(data<{ buyerId: string }>(e).buyerId));
-      expect(ringCases.length).toBeGreaterThanOrEqual(10);
+      expect(ringCases.length).toBeGreaterThanOrEqual(20);
       expect(ringCases.filter((e) => data<{ kind: string }>(e).kind === 'refund_only').length / ringCases.length).toBeGreaterThan(0.5);
     });
 
@@ -128,19 +131,23 @@ describe('seed', () => {
       for (const e of events.filter((x) => x.streamName.startsWith('order-'))) {
         orders.set(e.streamName, evolveOrder(orders.get(e.streamName) ?? initialOrderState, toDomainEvent<OrderEvent>(e)));
       }
-      expect(orders.size).toBeGreaterThan(150);
+      expect(orders.size).toBeGreaterThan(350);
       for (const [stream, order] of orders) {
         const ledger = refundLedger(order);
         expect([stream, ledger.refunded + ledger.reserved <= ledger.paid, ledger.refundable >= 0]).toEqual([stream, true, true]);
       }
     });
 
-    it('moves time forward only, within the days asked for (orders placed a little before)', () => {
+    it("moves each stream's time forward only, within the days asked for (orders placed a little before)", () => {
       const times = events.filter((e) => e.streamName.startsWith('aftersales-')).map((e) => Date.parse(e.metadata.occurredAt as string));
       expect(Math.max(...times)).toBeLessThanOrEqual(NOW.getTime());
       expect(Math.min(...times)).toBeGreaterThanOrEqual(NOW.getTime() - 90 * 86_400_000);
-      const all = events.map((e) => Date.parse(e.metadata.occurredAt as string));
-      expect(all.every((t, i) => i === 0 || t >= all[i - 1])).toBe(true);
+      const last = new Map<string, number>();
+      for (const e of events) {
+        const at = Date.parse(e.metadata.occurredAt as string);
+        expect([e.streamName, at >= (last.get(e.streamName) ?? 0)]).toEqual([e.streamName, true]);
+        last.set(e.streamName, at);
+      }
     });
 
     it('refuses a store that already holds cases, unless appending', async () => {
@@ -153,7 +160,12 @@ describe('seed', () => {
   });
 
   it('writes the same history for the same seed', async () => {
-    const shape = (events: StoredEvent[]) => events.map((e) => `${e.streamName} ${e.type} ${e.metadata.occurredAt as string}`);
+    // Every stream's events, types and times; streams of different orders are written side by side, so their interleaving in the log may vary.
+    const shape = (events: StoredEvent[]) => {
+      const streams = new Map<string, string[]>();
+      for (const e of events) streams.set(e.streamName, [...(streams.get(e.streamName) ?? []), `${e.type} ${e.metadata.occurredAt as string}`]);
+      return [...streams.entries()].sort(([a], [b]) => a.localeCompare(b));
+    };
     const first = await seedInto(tempDir(), { cases: 40, seed: 11 });
     const second = await seedInto(tempDir(), { cases: 40, seed: 11 });
     expect(shape(second.events)).toEqual(shape(first.events));

@@ -24,6 +24,12 @@ export class Agenda<T> {
     }
   }
 
+  /** The earliest entry, left in place. */
+  peek(): { at: number; item: T } | undefined {
+    const top = this.heap[0];
+    return top && { at: top.at, item: top.item };
+  }
+
   /** The earliest entry, removed; undefined once nothing is left. */
   take(): { at: number; item: T } | undefined {
     const heap = this.heap;

@@ -104,7 +104,7 @@ class SeedModule {
 export async function seed(config: AppConfig, options: SeedOptions, output?: SeedOutput): Promise<SeedSummary> {
   const end = (options.now ?? new Date()).getTime();
   const start = end - options.days * DAY;
-  const clock = new SimulatedClock(0);
+  const clock = new SimulatedClock(end);
   const app = await NestFactory.createApplicationContext(SeedModule.register(config), { logger: ['error', 'warn'], abortOnError: false });
   try {
     useClock(app, clock);

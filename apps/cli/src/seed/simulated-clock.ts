@@ -1,20 +1,24 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Clock } from '@aftersales/application';
 
-/** The time of the seeded world: moved forward by the simulation, read by the command handlers. */
+/**
+ * The time of the seeded world, read by the command handlers. Commands of
+ * different orders run side by side, each at its own simulated instant, so
+ * the instant belongs to the command's async context rather than to the
+ * clock: `at(ms, run)` is "now is ms" for everything `run` calls.
+ */
 export class SimulatedClock extends Clock {
-  private at: number;
+  private readonly instant = new AsyncLocalStorage<number>();
 
-  constructor(start: number) {
+  constructor(private readonly outside: number) {
     super();
-    this.at = start;
   }
 
   now(): Date {
-    return new Date(this.at);
+    return new Date(this.instant.getStore() ?? this.outside);
   }
 
-  /** Moves to `at`; never backwards, so every stream's events stay in time order. */
-  set(at: number): void {
-    if (at > this.at) this.at = at;
+  at<T>(ms: number, run: () => Promise<T>): Promise<T> {
+    return this.instant.run(ms, run);
   }
 }

@@ -34,6 +34,14 @@ const MAX_STEPS_PER_CASE = 60;
 const ABUSIVE_SHARE = 0.1;
 /** The share of orders with a second case on another line, later. */
 const SECOND_CASE_SHARE = 0.1;
+/**
+ * Happenings taken from the agenda at once and run side by side, each at its
+ * own instant: they touch different orders (and so different cases), so
+ * running them together decides exactly what running them one by one
+ * would, and their appends share the store's fsyncs. Fixed, so a seed
+ * replays the same way.
+ */
+const BATCH = 64;
 
 type OrderCommandBody = ExecuteOrderCommand['command'];
 
@@ -42,6 +50,12 @@ type Happening =
   | { type: 'request'; plan: CasePlan }
   | { type: 'move'; caseId: string; move: PlannedMove }
   | { type: 'flag'; buyer: Buyer };
+
+/** One happening made ready: `run` sends its command (side by side with others), `settle` takes the answer in agenda order. */
+interface Step {
+  run: () => Promise<CaseCommandResult | undefined | void>;
+  settle: (result: CaseCommandResult | undefined | void) => Promise<void>;
+}
 
 interface TrackedCase {
   state: AfterSalesCase;
@@ -81,8 +95,8 @@ export interface SimulationProgress {
  * A marketplace's after-sales history, played through the command bus in
  * simulated time: orders placed, shipped and delivered, buyers asking,
  * merchants, agents and arbitrators deciding, couriers and the payment
- * centre calling back, and deadlines firing at their due times, all in one
- * time-ordered agenda so the clock only moves forward.
+ * centre calling back, and deadlines firing at their due times, all from
+ * one time-ordered agenda, so each stream's events are in time order.
  */
 export class Simulation {
   readonly counts: SimulationCounts = { requested: 0, opened: 0, commands: 0, refusals: {}, deadlinesFired: {}, buyersFlagged: 0 };
@@ -104,10 +118,45 @@ export class Simulation {
 
   async run(progress: SimulationProgress = {}): Promise<void> {
     this.plan();
-    for (let next = this.agenda.take(); next; next = this.agenda.take()) {
-      this.parts.clock.set(next.at);
-      await this.happen(next.item);
-      if (next.item.type === 'request') progress.onRequest?.(this.counts, this.options.cases);
+    for (let batch = this.nextBatch(); batch.length > 0; batch = this.nextBatch()) {
+      // Random draws happen in agenda order, before and after the commands, never while they run: the same seed, the same draws.
+      const steps: Step[] = [];
+      for (const { at, item } of batch) steps.push(await this.prepare(item, at));
+      const outcomes = await Promise.all(steps.map((step, i) => this.parts.clock.at(batch[i].at, step.run)));
+      for (let i = 0; i < steps.length; i += 1) await steps[i].settle(outcomes[i]);
+      if (batch.some((b) => b.item.type === 'request')) progress.onRequest?.(this.counts, this.options.cases);
+    }
+  }
+
+  /** The next happenings, earliest first, up to the first that shares an order with one taken (a buyer flag goes alone). */
+  private nextBatch(): { at: number; item: Happening }[] {
+    const batch: { at: number; item: Happening }[] = [];
+    const orders = new Set<string>();
+    for (let next = this.agenda.peek(); next && batch.length < BATCH; next = this.agenda.peek()) {
+      const order = this.orderOf(next.item);
+      if (batch.length > 0 && (order === undefined || orders.has(order))) break;
+      batch.push(this.agenda.take()!);
+      if (order === undefined) break;
+      orders.add(order);
+    }
+    return batch;
+  }
+
+  /** The order a happening writes to; undefined for one that must run alone. */
+  private orderOf(happening: Happening): string | undefined {
+    switch (happening.type) {
+      case 'order':
+        return happening.orderId;
+      case 'request':
+        return happening.plan.order.snapshot.orderId;
+      case 'move':
+        return this.cases.get(happening.caseId)!.state.orderId;
+      case 'flag':
+        return undefined;
+      default: {
+        const unknown: never = happening;
+        return unknown;
+      }
     }
   }
 
@@ -154,16 +203,17 @@ export class Simulation {
     }
   }
 
-  private async happen(happening: Happening): Promise<void> {
+  /** What a happening sends (drawn now) and what follows from the answer. */
+  private async prepare(happening: Happening, at: number): Promise<Step> {
     switch (happening.type) {
       case 'order':
-        return this.orderCommand(happening.orderId, happening.command);
+        return this.orderCommand(happening.orderId, happening.command, at);
       case 'request':
-        return this.request(happening.plan);
+        return this.request(happening.plan, at);
       case 'move':
-        return this.move(happening.caseId, happening.move);
+        return this.move(happening.caseId, happening.move, at);
       case 'flag':
-        return this.flag(happening.buyer);
+        return this.flag(happening.buyer, at);
       default: {
         const unknown: never = happening;
         return unknown;
@@ -171,17 +221,23 @@ export class Simulation {
     }
   }
 
-  private async orderCommand(orderId: string, command: OrderCommandBody): Promise<void> {
-    this.counts.commands += 1;
-    try {
-      await this.parts.commandBus.execute(new ExecuteOrderCommand(orderId, command, this.origin(command.actor, 'api')));
-    } catch (error) {
-      if (!(error instanceof CommandRefusedError)) throw error;
-      this.refused(command.type);
-    }
+  private orderCommand(orderId: string, command: OrderCommandBody, at: number): Step {
+    const origin = this.origin(command.actor, 'api', at);
+    return {
+      run: async () => {
+        this.counts.commands += 1;
+        try {
+          await this.parts.commandBus.execute(new ExecuteOrderCommand(orderId, command, origin));
+        } catch (error) {
+          if (!(error instanceof CommandRefusedError)) throw error;
+          this.refused(command.type);
+        }
+      },
+      settle: async () => undefined,
+    };
   }
 
-  private async request(plan: CasePlan): Promise<void> {
+  private request(plan: CasePlan, at: number): Step {
     const line = this.cast.lines.find((l) => l.name === plan.order.snapshot.businessLine)!;
     const actor = plan.onBehalf ? this.parts.random.pick(line.agents) : plan.buyer.actor;
     const command: CaseCommand = {
@@ -200,60 +256,70 @@ export class Simulation {
         pickup: plan.pickup,
       },
     };
-    this.counts.requested += 1;
-    const result = await this.send(plan.caseId, command, plan.channel);
-    if (!result || result.state.status === 'none') return;
-    this.counts.opened += 1;
-    const tracked: TrackedCase = { state: result.state, buyerFlagged: result.buyerFlagged, steps: 0 };
-    this.cases.set(plan.caseId, tracked);
-    await this.planNext(plan.caseId, tracked);
+    const origin = this.origin(actor, plan.channel, at);
+    return {
+      run: () => {
+        this.counts.requested += 1;
+        return this.send(plan.caseId, command, origin);
+      },
+      settle: async (result) => {
+        if (!result || result.state.status === 'none') return;
+        this.counts.opened += 1;
+        const tracked: TrackedCase = { state: result.state, buyerFlagged: result.buyerFlagged, steps: 0 };
+        this.cases.set(plan.caseId, tracked);
+        await this.planNext(plan.caseId, tracked, at);
+      },
+    };
   }
 
-  private async move(caseId: string, move: PlannedMove): Promise<void> {
+  private async move(caseId: string, move: PlannedMove, at: number): Promise<Step> {
     const tracked = this.cases.get(caseId)!;
     tracked.steps += 1;
-    const now = this.parts.clock.now();
+    const now = new Date(at);
     const policy = await this.parts.policies.effectiveFor(tracked.state.merchantId);
     const order = move.type === 'rule' ? await this.order(tracked.state.orderId) : undefined;
     const command = commandFor(move, tracked.state, { now, policy, random: this.parts.random, order, trackingNumber: () => this.trackingNumber() });
-    if (command) {
-      const result = await this.send(caseId, command, channelOf(move.actor, this.parts.random));
-      if (result && result.state.status !== 'none') {
-        tracked.state = result.state;
-        tracked.buyerFlagged = result.buyerFlagged;
-        if (command.type === 'deadline-passed' && result.appended) {
-          this.counts.deadlinesFired[command.data.name] = (this.counts.deadlinesFired[command.data.name] ?? 0) + 1;
+    const origin = command && this.origin(move.actor, channelOf(move.actor, this.parts.random), at);
+    return {
+      run: async () => (command && origin ? this.send(caseId, command, origin) : undefined),
+      settle: async (result) => {
+        if (command && result && result.state.status !== 'none') {
+          tracked.state = result.state;
+          tracked.buyerFlagged = result.buyerFlagged;
+          if (command.type === 'deadline-passed' && result.appended) {
+            this.counts.deadlinesFired[command.data.name] = (this.counts.deadlinesFired[command.data.name] ?? 0) + 1;
+          }
         }
-      }
-    }
-    if (tracked.steps < MAX_STEPS_PER_CASE) await this.planNext(caseId, tracked);
+        if (tracked.steps < MAX_STEPS_PER_CASE) await this.planNext(caseId, tracked, at);
+      },
+    };
   }
 
-  private async flag(buyer: Buyer): Promise<void> {
+  private flag(buyer: Buyer, at: number): Step {
     const admin = this.cast.admin;
-    this.counts.commands += 1;
-    const change = await this.parts.buyerFlags.flag(
-      buyer.actor.id,
-      'many refund-only cases; payment account shared with other buyers',
-      admin,
-      this.origin(admin, 'web'),
-      this.parts.clock.now(),
-    );
-    if (change.position !== undefined) this.counts.buyersFlagged += 1;
+    const origin = this.origin(admin, 'web', at);
+    return {
+      run: async () => {
+        this.counts.commands += 1;
+        const change = await this.parts.buyerFlags.flag(buyer.actor.id, 'many refund-only cases; payment account shared with other buyers', admin, origin, new Date(at));
+        if (change.position !== undefined) this.counts.buyersFlagged += 1;
+        return undefined;
+      },
+      settle: async () => undefined,
+    };
   }
 
-  private async planNext(caseId: string, tracked: TrackedCase): Promise<void> {
-    const now = this.parts.clock.now().getTime();
+  private async planNext(caseId: string, tracked: TrackedCase, now: number): Promise<void> {
     const policy = await this.parts.policies.effectiveFor(tracked.state.merchantId);
     const next = this.chooser.next(tracked.state, now, this.options.end, policy, tracked.buyerFlagged);
     if (next) this.agenda.add(next.at, { type: 'move', caseId, move: next.move });
   }
 
   /** One case command through the command bus; a refusal is counted, not thrown. */
-  private async send(caseId: string, command: CaseCommand, channel: Channel): Promise<CaseCommandResult | undefined> {
+  private async send(caseId: string, command: CaseCommand, origin: CommandOrigin): Promise<CaseCommandResult | undefined> {
     this.counts.commands += 1;
     try {
-      return await this.parts.commandBus.execute<ExecuteCaseCommand, CaseCommandResult>(new ExecuteCaseCommand(caseId, command, this.origin(command.actor, channel)));
+      return await this.parts.commandBus.execute<ExecuteCaseCommand, CaseCommandResult>(new ExecuteCaseCommand(caseId, command, origin));
     } catch (error) {
       if (!(error instanceof CommandRefusedError)) throw error;
       this.refused(command.type);
@@ -265,8 +331,8 @@ export class Simulation {
     this.counts.refusals[type] = (this.counts.refusals[type] ?? 0) + 1;
   }
 
-  private origin(actor: Actor, channel: Channel): CommandOrigin {
-    return { actor: { role: actor.role, id: actor.id }, channel, correlationId: this.parts.random.uuidAt(this.parts.clock.now().getTime()) };
+  private origin(actor: Actor, channel: Channel, at: number): CommandOrigin {
+    return { actor: { role: actor.role, id: actor.id }, channel, correlationId: this.parts.random.uuidAt(at) };
   }
 
   private trackingNumber(): string {
