@@ -41,7 +41,9 @@ const SECOND_CASE_SHARE = 0.1;
  * would, and their appends share the store's fsyncs. Fixed, so a seed
  * replays the same way.
  */
-const BATCH = 64;
+const BATCH = 128;
+/** How far down the agenda a batch looks for happenings on other orders. */
+const LOOKAHEAD = 4 * BATCH;
 
 type OrderCommandBody = ExecuteOrderCommand['command'];
 
@@ -128,17 +130,29 @@ export class Simulation {
     }
   }
 
-  /** The next happenings, earliest first, up to the first that shares an order with one taken (a buyer flag goes alone). */
+  /**
+   * The next happenings, earliest first, one per order: a later one on an
+   * order already taken waits for the next batch (with every later one on
+   * that order), and the others go on. A buyer flag goes alone, and nothing
+   * after it goes before it.
+   */
   private nextBatch(): { at: number; item: Happening }[] {
     const batch: { at: number; item: Happening }[] = [];
+    const waiting: { at: number; item: Happening }[] = [];
     const orders = new Set<string>();
-    for (let next = this.agenda.peek(); next && batch.length < BATCH; next = this.agenda.peek()) {
+    for (let looked = 0; batch.length < BATCH && looked < LOOKAHEAD; looked += 1) {
+      const next = this.agenda.peek();
+      if (!next) break;
       const order = this.orderOf(next.item);
-      if (batch.length > 0 && (order === undefined || orders.has(order))) break;
-      batch.push(this.agenda.take()!);
-      if (order === undefined) break;
+      if (order === undefined) {
+        if (batch.length === 0 && waiting.length === 0) batch.push(this.agenda.take()!);
+        break;
+      }
+      if (orders.has(order)) waiting.push(this.agenda.take()!);
+      else batch.push(this.agenda.take()!);
       orders.add(order);
     }
+    for (const w of waiting) this.agenda.add(w.at, w.item);
     return batch;
   }
 
