@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { ApplicationModule } from '@aftersales/application';
 import type { AppConfig } from '@aftersales/config';
 import { ReadModelsModule } from '@aftersales/read-models';
 import { AnalyticsController } from './analytics.controller';
@@ -16,7 +17,8 @@ export class QueriesApiModule {
   static register(config: AppConfig): DynamicModule {
     return {
       module: QueriesApiModule,
-      imports: [ReadModelsModule.forRoot(config)],
+      // ApplicationModule for the Clock (analytics' default period ends now).
+      imports: [ApplicationModule, ReadModelsModule.forRoot(config)],
       controllers: [CaseQueriesController, QueuesController, AnalyticsController],
       providers: [ReadYourWrites, ProjectionMetrics],
       exports: [ReadModelsModule],
