@@ -19,6 +19,7 @@ import {
   type Channel,
   type OrderEvent,
   type OrderState,
+  type Reason,
 } from '@aftersales/domain';
 import type { EventStore } from '@aftersales/event-store';
 import { Agenda } from './agenda';
@@ -46,6 +47,21 @@ const BATCH = 128;
 const LOOKAHEAD = 4 * BATCH;
 
 type OrderCommandBody = ExecuteOrderCommand['command'];
+
+/** What a buyer writes for each reason. */
+const DESCRIPTIONS: Readonly<Record<Reason, string>> = {
+  no_reason_7_days: 'no longer needed',
+  changed_mind: 'ordered by mistake',
+  not_as_described: 'colour and material differ from the listing',
+  quality_defect: 'stopped working after a few days',
+  damaged_in_transit: 'arrived broken, box crushed',
+  wrong_item: 'received a different model',
+  missing_item: 'one item missing from the parcel',
+  not_received: 'tracking says delivered but nothing arrived',
+  late_delivery: 'still not here long after the promised date',
+  service_complaint: 'the shop was rude and did not answer',
+  other: 'see the photos',
+};
 
 type Happening =
   | { type: 'order'; orderId: string; command: OrderCommandBody }
@@ -262,7 +278,7 @@ export class Simulation {
         orderId: plan.order.snapshot.orderId,
         kind: plan.kind,
         reason: plan.reason,
-        description: `${plan.reason.replace(/_/g, ' ')}: see photos`,
+        description: DESCRIPTIONS[plan.reason],
         lines: plan.lines,
         ...(plan.requestedAmount !== undefined ? { requestedAmount: plan.requestedAmount } : {}),
         evidence: plan.reason === 'no_reason_7_days' || plan.reason === 'changed_mind' ? [] : [`https://img.example/${plan.caseId}/1.jpg`],
