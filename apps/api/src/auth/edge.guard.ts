@@ -64,7 +64,7 @@ export class EdgeGuard implements CanActivate {
       }
     }
 
-    this.rateLimiter.check(request, context.switchToHttp().getResponse<FastifyReply>());
+    await this.rateLimiter.check(request, context.switchToHttp().getResponse<FastifyReply>());
     if (authenticationFailure) throw authenticationFailure;
 
     if (!route.isPublic && route.roles && state.caller && !route.roles.includes(state.caller.role)) {
