@@ -1,4 +1,5 @@
 import { Platform } from '../e2e/support/platform';
+import { eventually } from '../support/eventually';
 import { uniqueId } from '../e2e/support/orders';
 import { startService, stopService, type StartedService } from '../e2e/support/service';
 
@@ -10,17 +11,6 @@ jest.setTimeout(120_000);
 
 const MERCHANT = 'm-every-deadline';
 const SHORT = 'PT3S';
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 40_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    const value = await probe().catch((error: unknown) => ((last = error), undefined));
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}${last ? ` (${String(last)})` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 describe('every deadline fires (the worker in npm start)', () => {
   let started: StartedService;

@@ -6,6 +6,8 @@ import { Redis } from 'ioredis';
 import { LocalRedisServer } from '@aftersales/scheduling';
 import { RedisPolicyCheck } from '../../apps/worker/src/redis-policy-check';
 
+jest.setTimeout(30_000);
+
 // The worker says loudly at start when Redis could evict queued jobs or
 // lose them in a restart (BullMQ's production advice).
 
@@ -20,6 +22,7 @@ describe('RedisPolicyCheck', () => {
     redis = new Redis(server.url);
   });
   afterAll(async () => {
+    await redis.config('SET', 'appendonly', 'no').catch(() => undefined);
     redis.disconnect();
     await server.stop();
     rmSync(dir, { recursive: true, force: true });

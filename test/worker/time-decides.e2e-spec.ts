@@ -1,5 +1,6 @@
 import { signatureHeader } from '@aftersales/integrations';
 import { Platform } from '../e2e/support/platform';
+import { eventually } from '../support/eventually';
 import { uniqueId } from '../e2e/support/orders';
 import { startService, stopService, type StartedService } from '../e2e/support/service';
 
@@ -11,16 +12,6 @@ jest.setTimeout(90_000);
 // payment centre, whose signed callback settles them.
 
 const MERCHANT = 'm-clock';
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 describe('time decides (the worker in npm start)', () => {
   let started: StartedService;

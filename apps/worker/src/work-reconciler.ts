@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { APP_CONFIG } from '@aftersales/application';
+import { APP_CONFIG, PeriodicPass } from '@aftersales/application';
 import type { AppConfig } from '@aftersales/config';
 import { reconcileWork, WorkQueues, WorkStore, type ReconcileReport } from '@aftersales/scheduling';
 
@@ -11,9 +11,17 @@ import { reconcileWork, WorkQueues, WorkStore, type ReconcileReport } from '@aft
 @Injectable()
 export class WorkReconciler implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(WorkReconciler.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<ReconcileReport>;
-  readonly totals = { passes: 0, failedPasses: 0, recreated: 0, resubmitted: 0, pending: 0 };
+  readonly totals = { recreated: 0, resubmitted: 0, pending: 0 };
+  private readonly pass = new PeriodicPass(() => reconcileWork(this.work, this.queues), {
+    done: (report) => {
+      this.totals.recreated += report.recreated;
+      this.totals.resubmitted += report.resubmitted;
+      this.totals.pending = report.pending;
+      if (report.recreated > 0) this.logger.warn(`re-created ${report.recreated} of ${report.pending} pending jobs missing from Redis`);
+      if (report.resubmitted > 0) this.logger.warn(`sent ${report.resubmitted} refunds again: accepted by the payment centre but no outcome came back`);
+    },
+    failed: (error) => this.logger.warn(`reconciliation failed: ${error.message}`),
+  });
 
   constructor(
     private readonly work: WorkStore,
@@ -21,37 +29,20 @@ export class WorkReconciler implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  onApplicationBootstrap(): void {
-    const pass = () => void this.runOnce().catch((error: Error) => this.logger.warn(`reconciliation failed: ${error.message}`));
-    this.timer = setInterval(pass, this.config.worker.reconcileIntervalMs);
-    this.timer.unref();
-    pass();
+  get failedPasses(): number {
+    return this.pass.counts.failedPasses;
   }
 
-  async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running?.catch(() => undefined);
+  onApplicationBootstrap(): void {
+    this.pass.start(this.config.worker.reconcileIntervalMs);
+  }
+
+  onModuleDestroy(): Promise<void> {
+    return this.pass.stop();
   }
 
   /** One pass over the pending work; concurrent calls share it. */
   runOnce(): Promise<ReconcileReport> {
-    this.running ??= reconcileWork(this.work, this.queues)
-      .then(
-        (report) => {
-          this.totals.passes += 1;
-          this.totals.recreated += report.recreated;
-          this.totals.resubmitted += report.resubmitted;
-          if (report.resubmitted > 0) this.logger.warn(`sent ${report.resubmitted} refunds again: accepted by the payment centre but no outcome came back`);
-          this.totals.pending = report.pending;
-          if (report.recreated > 0) this.logger.warn(`re-created ${report.recreated} of ${report.pending} pending jobs missing from Redis`);
-          return report;
-        },
-        (error: unknown) => {
-          this.totals.failedPasses += 1;
-          throw error;
-        },
-      )
-      .finally(() => (this.running = undefined));
-    return this.running;
+    return this.pass.runOnce();
   }
 }

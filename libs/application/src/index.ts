@@ -20,3 +20,4 @@ export * from './integrations';
 export * from './buyers';
 export * from './logging/json-logger';
 export * from './logging/root-logger';
+export * from './periodic/periodic-pass';

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { APP_CONFIG } from '@aftersales/application';
+import { APP_CONFIG, PeriodicPass } from '@aftersales/application';
 import type { AppConfig } from '@aftersales/config';
 import { reconcileWebhooks, WebhookQueue, WebhookStore, type WebhookReconcileReport } from '@aftersales/scheduling';
 import { WEBHOOK_QUEUE_SERVICE } from './webhook.tokens';
@@ -15,9 +15,25 @@ const KEEP_DELIVERED_MS = 7 * 86_400_000;
 @Injectable()
 export class WebhookReconciler implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(WebhookReconciler.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<WebhookReconcileReport>;
   readonly totals = { passes: 0, failedPasses: 0, recreated: 0, pendingChains: 0 };
+  private readonly pass = new PeriodicPass(
+    async () => {
+      this.store.pruneDelivered(Date.now() - KEEP_DELIVERED_MS);
+      return reconcileWebhooks(this.store, this.queue);
+    },
+    {
+      done: (report: WebhookReconcileReport) => {
+        this.totals.passes += 1;
+        this.totals.recreated += report.recreated;
+        this.totals.pendingChains = report.pending;
+        if (report.recreated > 0) this.logger.warn(`re-created ${report.recreated} of ${report.pending} webhook delivery jobs missing from Redis`);
+      },
+      failed: (error) => {
+        this.totals.failedPasses += 1;
+        this.logger.warn(`webhook reconciliation failed: ${error.message}`);
+      },
+    },
+  );
 
   constructor(
     private readonly store: WebhookStore,
@@ -26,37 +42,15 @@ export class WebhookReconciler implements OnApplicationBootstrap, OnModuleDestro
   ) {}
 
   onApplicationBootstrap(): void {
-    const pass = () => void this.runOnce().catch((error: Error) => this.logger.warn(`webhook reconciliation failed: ${error.message}`));
-    this.timer = setInterval(pass, this.config.worker.reconcileIntervalMs);
-    this.timer.unref();
-    pass();
+    this.pass.start(this.config.worker.reconcileIntervalMs);
   }
 
-  async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running?.catch(() => undefined);
+  onModuleDestroy(): Promise<void> {
+    return this.pass.stop();
   }
 
   /** One pass; concurrent calls share it. */
   runOnce(): Promise<WebhookReconcileReport> {
-    this.running ??= (async () => {
-      this.store.pruneDelivered(Date.now() - KEEP_DELIVERED_MS);
-      return reconcileWebhooks(this.store, this.queue);
-    })()
-      .then(
-        (report) => {
-          this.totals.passes += 1;
-          this.totals.recreated += report.recreated;
-          this.totals.pendingChains = report.pending;
-          if (report.recreated > 0) this.logger.warn(`re-created ${report.recreated} of ${report.pending} webhook delivery jobs missing from Redis`);
-          return report;
-        },
-        (error: unknown) => {
-          this.totals.failedPasses += 1;
-          throw error;
-        },
-      )
-      .finally(() => (this.running = undefined));
-    return this.running;
+    return this.pass.runOnce();
   }
 }

@@ -7,6 +7,7 @@ import { toNewEvents, type CommandOrigin } from '../events/metadata';
 import { loadOrder } from '../events/streams';
 import { timeOrderedUuid } from '../ids/time-ordered-uuid';
 import { EVENT_STORE } from '../infrastructure/tokens';
+import { PeriodicPass } from '../periodic/periodic-pass';
 
 /** How often the pass runs in a started service. */
 export const REPAIR_INTERVAL_MS = 30_000;
@@ -75,11 +76,20 @@ export class OrderRepairPass implements OnApplicationBootstrap, OnModuleDestroy 
   private readonly changed = new Set<string>();
   /** Pairs whose lines are held for a case not written yet: whether to fence them depends on the clock. */
   private readonly unwritten = new Set<string>();
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<RepairReport>;
   abandonAfterMs = ABANDON_UNWRITTEN_CASE_AFTER_MS;
   /** Running totals for metrics. */
   readonly totals = { passes: 0, failedPasses: 0, abandoned: 0, watching: 0 };
+  private readonly periodic = new PeriodicPass(() => this.pass(), {
+    done: (report) => {
+      this.totals.passes += 1;
+      this.totals.abandoned += report.abandoned.length;
+      this.totals.watching = report.watching;
+    },
+    failed: (error) => {
+      this.totals.failedPasses += 1;
+      this.logger.warn(`repair pass failed: ${error.message}`);
+    },
+  });
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -88,33 +98,16 @@ export class OrderRepairPass implements OnApplicationBootstrap, OnModuleDestroy 
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.runOnce().catch((error: Error) => this.logger.warn(`repair pass failed: ${error.message}`)), REPAIR_INTERVAL_MS);
-    this.timer.unref();
-    void this.runOnce().catch((error: Error) => this.logger.warn(`repair pass failed: ${error.message}`));
+    this.periodic.start(REPAIR_INTERVAL_MS);
   }
 
-  async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running?.catch(() => undefined);
+  onModuleDestroy(): Promise<void> {
+    return this.periodic.stop();
   }
 
   /** One pass; concurrent calls share it. */
   runOnce(): Promise<RepairReport> {
-    this.running ??= this.pass()
-      .then(
-        (report) => {
-          this.totals.passes += 1;
-          this.totals.abandoned += report.abandoned.length;
-          this.totals.watching = report.watching;
-          return report;
-        },
-        (error: unknown) => {
-          this.totals.failedPasses += 1;
-          throw error;
-        },
-      )
-      .finally(() => (this.running = undefined));
-    return this.running;
+    return this.periodic.runOnce();
   }
 
   private async pass(): Promise<RepairReport> {

@@ -1,0 +1,40 @@
+import { PeriodicPass } from './periodic-pass';
+
+describe('PeriodicPass', () => {
+  it('shares one run between overlapping calls and counts passes and failures', async () => {
+    let calls = 0;
+    let release!: () => void;
+    const pass = new PeriodicPass(() => {
+      calls += 1;
+      return new Promise<number>((resolve) => (release = () => resolve(calls)));
+    });
+    const first = pass.runOnce();
+    const second = pass.runOnce();
+    release();
+    expect(await Promise.all([first, second])).toEqual([1, 1]);
+    expect(calls).toBe(1);
+
+    const failing = new PeriodicPass<number>(() => Promise.reject(new Error('down')), { failed: (e) => expect(e.message).toBe('down') });
+    await expect(failing.runOnce()).rejects.toThrow('down');
+    expect({ ok: pass.counts, failed: failing.counts }).toEqual({ ok: { passes: 1, failedPasses: 0 }, failed: { passes: 0, failedPasses: 1 } });
+  });
+
+  it('runs at start, then on its timer, and stop waits for the pass under way', async () => {
+    jest.useFakeTimers();
+    try {
+      const reports: number[] = [];
+      let n = 0;
+      const pass = new PeriodicPass(async () => ++n, { done: (r) => reports.push(r) });
+      pass.start(1000);
+      await jest.advanceTimersByTimeAsync(0);
+      expect(reports).toEqual([1]);
+      await jest.advanceTimersByTimeAsync(2000);
+      expect(reports).toEqual([1, 2, 3]);
+      await pass.stop();
+      await jest.advanceTimersByTimeAsync(5000);
+      expect(reports).toEqual([1, 2, 3]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});
