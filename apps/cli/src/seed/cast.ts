@@ -99,8 +99,9 @@ export function castFor(cases: number, random: Random): Cast {
     return { actor: { role: 'buyer', id }, trustScore, paymentAccount: `acct-${id}`, abusive: false };
   });
 
-  // Abusive rings: three or four buyers behind one payment account.
-  const ringCount = Math.max(1, Math.round(buyerCount / 60));
+  // Abusive rings: three or four buyers behind one payment account, one ring per 400 requests, so each
+  // abusive buyer asks about ten times (a tenth of all requests come from them) and stands out as abusers do.
+  const ringCount = Math.max(1, Math.round(cases / 400));
   const abusiveBuyers: Buyer[] = [];
   for (let ring = 0; ring < ringCount; ring += 1) {
     const account = `acct-ring-${ring + 1}`;
