@@ -245,4 +245,20 @@ describe.each(DIALECTS)('case_analytics projection on %s', (dialect) => {
     }
     expect((await query.summary({ from: range.to, to: '2026-05-11T00:00:00.000Z' }, 'day')).items.map((i) => i.key)).toEqual(['2026-05-10']);
   });
+
+  it('takes nearest-rank percentiles of each group\'s durations, leaving out cases not yet answered', async () => {
+    const answered = Array.from({ length: 10 }, (_, i) =>
+      new CaseHistory(`pc${i}`)
+        .requested('2026-06-01T00:00:00.000Z')
+        .add('MerchantRejected', { reason: 'no' }, at('2026-06-01T00:00:00.000Z', 10 - i), MERCHANT, 'web'),
+    );
+    const waiting = new CaseHistory('pc-waiting').requested('2026-06-01T00:00:00.000Z');
+    const other = new CaseHistory('pc-other').requested('2026-06-02T00:00:00.000Z').add('MerchantRejected', { reason: 'no' }, '2026-06-02T07:00:00.000Z', MERCHANT, 'web');
+    await given(t.store, caseAnalyticsProjection, [...answered.flatMap((c) => c.events), ...waiting.events, ...other.events]);
+    const summary = await new AnalyticsQuery(t.store).summary({ from: '2026-06-01T00:00:00.000Z', to: '2026-06-03T00:00:00.000Z' }, 'day');
+    expect(summary.items.map((i) => [i.key, i.cases, i.firstResponseP50, i.firstResponseP90, i.resolutionP50])).toEqual([
+      ['2026-06-01', 11, 5 * 3600, 9 * 3600, null],
+      ['2026-06-02', 1, 7 * 3600, 7 * 3600, null],
+    ]);
+  });
 });

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { ReadStore } from '../store/read-store';
 import type { CaseFactsRow } from '../store/tables';
 
@@ -51,73 +52,96 @@ export interface AnalyticsSummary {
   items: AnalyticsSummaryItem[];
 }
 
-const FACT_COLUMNS = [
-  'refunded',
-  'compensated',
-  'auto_approved',
-  'deadline_decided',
-  'express_refund',
-  'express_disputed',
-  'first_response_seconds',
-  'resolution_seconds',
-  'rating',
-  'nps',
-] as const;
+interface GroupTotals {
+  key: string | null;
+  cases: number | string;
+  refunded: number | string;
+  compensated: number | string;
+  auto_approved: number | string;
+  deadline_decided: number | string;
+  express_refunds: number | string;
+  express_disputed: number | string;
+  rating_avg: number | string | null;
+  nps_count: number | string;
+  promoters: number | string;
+  detractors: number | string;
+}
 
-type FactRow = Pick<CaseFactsRow, (typeof FACT_COLUMNS)[number]> & { key: string | null };
+interface GroupPercentiles {
+  key: string | null;
+  p50: number | string | null;
+  p90: number | string | null;
+}
 
 /**
  * `GET /v1/analytics/summary` from the `case_analytics` read model: the
- * cases requested in [from, to), grouped by one of API.md's keys. The rows
- * are read once and aggregated here, percentiles (nearest rank) included,
- * so both dialects give the same numbers; SQL aggregation is the step to
- * take if ranges of hundreds of thousands of cases must answer faster.
+ * cases requested in [from, to), grouped by one of API.md's keys. The
+ * database aggregates (one pass for counts and sums, one per duration for
+ * its nearest-rank percentiles by window functions, which SQLite and
+ * PostgreSQL both have), so only one row per group leaves it.
  */
 export class AnalyticsQuery {
   constructor(private readonly store: ReadStore) {}
 
   async summary(range: { from: string; to: string }, groupBy: AnalyticsGroup): Promise<AnalyticsSummary> {
-    const rows: FactRow[] = await this.store.db
-      .selectFrom('rm_case_facts')
-      .select([`${GROUP_COLUMN[groupBy]} as key`, ...FACT_COLUMNS])
-      .where('requested_at', '>=', range.from)
-      .where('requested_at', '<', range.to)
-      .execute();
-    const groups = new Map<string, FactRow[]>();
-    for (const row of rows) {
-      const key = row.key ?? NO_AGENT;
-      let group = groups.get(key);
-      if (!group) groups.set(key, (group = []));
-      group.push(row);
-    }
-    const items = [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, group]) => summarise(key, group));
+    const key = sql.ref(GROUP_COLUMN[groupBy]);
+    const { db } = this.store;
+    const totals = await sql<GroupTotals>`
+      select ${key} as key, count(*) as cases, sum(refunded) as refunded, sum(compensated) as compensated,
+        sum(auto_approved) as auto_approved, sum(deadline_decided) as deadline_decided,
+        sum(express_refund) as express_refunds, sum(express_disputed) as express_disputed,
+        avg(rating) as rating_avg, count(nps) as nps_count,
+        sum(case when nps >= 9 then 1 else 0 end) as promoters, sum(case when nps <= 6 then 1 else 0 end) as detractors
+      from rm_case_facts
+      where requested_at >= ${range.from} and requested_at < ${range.to}
+      group by ${key}`.execute(db);
+    const [firstResponse, resolution] = await Promise.all(
+      (['first_response_seconds', 'resolution_seconds'] as const).map((column) => this.percentiles(range, GROUP_COLUMN[groupBy], column)),
+    );
+    const items = totals.rows
+      .map((row) => summarise(row, firstResponse.get(row.key ?? NO_AGENT), resolution.get(row.key ?? NO_AGENT)))
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     return { from: range.from, to: range.to, groupBy, items };
+  }
+
+  /** P50 and P90 (nearest rank: the smallest value with at least p% of the group's values at or below it) of a duration, per group. */
+  private async percentiles(range: { from: string; to: string }, groupColumn: string, column: string): Promise<Map<string, { p50: number; p90: number }>> {
+    const key = sql.ref(groupColumn);
+    const value = sql.ref(column);
+    const result = await sql<GroupPercentiles>`
+      select key, min(case when rn * 100 >= 50 * n then v end) as p50, min(case when rn * 100 >= 90 * n then v end) as p90
+      from (
+        select ${key} as key, ${value} as v,
+          row_number() over (partition by ${key} order by ${value}) as rn,
+          count(*) over (partition by ${key}) as n
+        from rm_case_facts
+        where requested_at >= ${range.from} and requested_at < ${range.to} and ${value} is not null
+      ) ranked
+      group by key`.execute(this.store.db);
+    const byKey = new Map<string, { p50: number; p90: number }>();
+    for (const row of result.rows) byKey.set(row.key ?? NO_AGENT, { p50: Number(row.p50), p90: Number(row.p90) });
+    return byKey;
   }
 }
 
-function summarise(key: string, rows: readonly FactRow[]): AnalyticsSummaryItem {
-  const cases = rows.length;
-  const sum = (pick: (row: FactRow) => number) => rows.reduce((total, row) => total + pick(row), 0);
-  const present = (pick: (row: FactRow) => number | null) => rows.map(pick).filter((v): v is number => v !== null && v !== undefined).map(Number);
-  const firstResponses = present((r) => r.first_response_seconds).sort((a, b) => a - b);
-  const resolutions = present((r) => r.resolution_seconds).sort((a, b) => a - b);
-  const ratings = present((r) => r.rating);
-  const npsScores = present((r) => r.nps);
+function summarise(row: GroupTotals, firstResponse: { p50: number; p90: number } | undefined, resolution: { p50: number; p90: number } | undefined): AnalyticsSummaryItem {
+  const cases = Number(row.cases);
+  const npsCount = Number(row.nps_count);
   return {
-    key,
+    key: row.key ?? NO_AGENT,
     cases,
-    refunded: sum((r) => Number(r.refunded)),
-    compensated: sum((r) => Number(r.compensated)),
-    autoApprovedRate: rate(sum((r) => Number(r.auto_approved)), cases),
-    deadlineDecidedRate: rate(sum((r) => Number(r.deadline_decided)), cases),
-    expressRefunds: sum((r) => Number(r.express_refund)),
-    expressDisputed: sum((r) => Number(r.express_disputed)),
-    firstResponseP50: percentile(firstResponses, 50),
-    firstResponseP90: percentile(firstResponses, 90),
-    resolutionP50: percentile(resolutions, 50),
-    resolutionP90: percentile(resolutions, 90),
-    ...(ratings.length > 0 ? { ratingAvg: round(ratings.reduce((a, b) => a + b, 0) / ratings.length) } : {}),
-    ...(npsScores.length > 0 ? { nps: netPromoterScore(npsScores) } : {}),
+    refunded: Number(row.refunded),
+    compensated: Number(row.compensated),
+    autoApprovedRate: rate(Number(row.auto_approved), cases),
+    deadlineDecidedRate: rate(Number(row.deadline_decided), cases),
+    expressRefunds: Number(row.express_refunds),
+    expressDisputed: Number(row.express_disputed),
+    firstResponseP50: firstResponse?.p50 ?? null,
+    firstResponseP90: firstResponse?.p90 ?? null,
+    resolutionP50: resolution?.p50 ?? null,
+    resolutionP90: resolution?.p90 ?? null,
+    ...(row.rating_avg !== null ? { ratingAvg: round(Number(row.rating_avg)) } : {}),
+    ...(npsCount > 0 ? { nps: Math.round(((Number(row.promoters) - Number(row.detractors)) / npsCount) * 100) } : {}),
   };
 }
 
@@ -127,17 +151,3 @@ function rate(count: number, of: number): number {
 }
 
 const round = (value: number): number => Math.round(value * 10_000) / 10_000;
-
-/** Nearest-rank percentile of ascending values: the smallest value with at least p% of them at or below it. */
-export function percentile(ascending: readonly number[], p: number): number | null {
-  if (ascending.length === 0) return null;
-  const rank = Math.max(1, Math.ceil((p / 100) * ascending.length));
-  return ascending[rank - 1];
-}
-
-/** Promoters (9–10) less detractors (0–6), as a percentage of the scores, rounded. */
-export function netPromoterScore(scores: readonly number[]): number {
-  const promoters = scores.filter((s) => s >= 9).length;
-  const detractors = scores.filter((s) => s <= 6).length;
-  return Math.round(((promoters - detractors) / scores.length) * 100);
-}
