@@ -1,3 +1,4 @@
+import { PROJECTIONS } from '@aftersales/read-models';
 import { parseProjectionsArguments, progressLine } from './projections-command';
 import { UsageError } from './token-command';
 
@@ -5,7 +6,7 @@ describe('projections command', () => {
   it('reads status, rebuild of one or every projection, and help', () => {
     expect(parseProjectionsArguments(['status'])).toEqual({ command: 'status' });
     expect(parseProjectionsArguments(['rebuild', 'case_list'])).toEqual({ command: 'rebuild', names: ['case_list'] });
-    expect(parseProjectionsArguments(['rebuild'])).toEqual({ command: 'rebuild', names: ['case_list', 'case_timeline'] });
+    expect(parseProjectionsArguments(['rebuild'])).toEqual({ command: 'rebuild', names: PROJECTIONS.map((p) => p.name) });
     expect(parseProjectionsArguments([])).toBe('help');
     expect(parseProjectionsArguments(['--help'])).toBe('help');
   });
