@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import Database from 'better-sqlite3';
 import { Kysely, PostgresDialect, sql, SqliteDialect } from 'kysely';
 import { mkdirSync } from 'node:fs';
@@ -45,6 +46,11 @@ export const pgTypes = {
 export function openReadStore(readStore: AppConfig['readStore']): ReadStore {
   if (readStore.kind === 'postgres') {
     const pool = new Pool({ connectionString: readStore.databaseUrl, max: 10, types: pgTypes });
+    // An idle connection the server ends (a restart, a failover, a database
+    // dropped with FORCE while a closing client is still saying goodbye) is
+    // reported here; the pool opens a fresh one on the next query. With no
+    // listener the error is thrown and ends the process.
+    pool.on('error', (error) => new Logger('ReadStore').warn(`an idle PostgreSQL connection failed: ${error.message}`));
     const db = new Kysely<ReadModelTables>({ dialect: new PostgresDialect({ pool }) });
     return { dialect: 'postgres', db, databaseUrl: readStore.databaseUrl, close: () => db.destroy() };
   }
