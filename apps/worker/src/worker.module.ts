@@ -6,6 +6,7 @@ import { APP_CONFIG, ApplicationModule, OrderRepairPass, REDIS } from '@aftersal
 import type { AppConfig } from '@aftersales/config';
 import { IntegrationsModule } from '@aftersales/integrations';
 import { bullConnection, QUEUE_NAMES, WorkQueues, WorkStore, type QueueName } from '@aftersales/scheduling';
+import { AbuseWatchModule } from './abuse/abuse-watch.module';
 import { CaseWorkReactor } from './case-work.reactor';
 import { JobEvents } from './job-events';
 import { DeadlineProcessor } from './processors/deadline.processor';
@@ -31,9 +32,10 @@ class WorkStoreShutdown implements OnApplicationShutdown {
 /**
  * The worker role (ARCHITECTURE.md, apps/worker): the case work reactor,
  * the reconciler, the BullMQ processors for deadlines, pickups, refunds and
- * insurance claims, and the order repair pass on its timer. Several worker
- * processes may run against the same Redis and event store: jobs are keyed
- * by the work they do and every effect goes through `decide`.
+ * insurance claims, and the order repair pass and the abuse watch on their
+ * timers. Several worker processes may run against the same Redis and
+ * event store: jobs are keyed by the work they do and every effect goes
+ * through `decide`.
  *
  * The host provides InfrastructureModule (APP_CONFIG, EVENT_STORE, REDIS):
  * the API process in the embedded default, or apps/worker/src/main.ts.
@@ -50,6 +52,7 @@ export class WorkerModule {
         BullModule.forRoot({ connection: bullConnection(config.redisUrl) }),
         ...QUEUE_NAMES.map((name) => BullModule.registerQueue({ name })),
         WebhooksWorkerModule,
+        AbuseWatchModule.register(config),
       ],
       providers: [
         { provide: WorkStore, inject: [APP_CONFIG], useFactory: (c: AppConfig) => new WorkStore(c.eventStore.sqlitePath) },

@@ -228,3 +228,34 @@ export function isPolicyScope(scope: string): boolean {
 }
 
 export const merchantPolicyScope = (merchantId: string): string => `merchant-${merchantId}`;
+
+/**
+ * The abuse rule (DOMAIN.md, "What analysts need": many cases, a high refund
+ * ratio, one account behind many buyers): thresholds as data, read by the
+ * abuse report (GET /v1/analytics/abuse) and by the worker's abuse watch,
+ * which flags the buyers the report names, so both judge by one set of
+ * numbers.
+ *
+ * Platform-wide and fixed here, not POLICY_* variables nor policy fields:
+ * buyers span merchants, so a merchant layer would not fit, and the API and
+ * worker processes each read their own environment, so a variable set on
+ * one and not the other would make the report and the flags disagree.
+ *
+ * - `minCases`: the ratio rules judge only subjects with at least this many
+ *   cases, so one unlucky order is never "abuse".
+ * - `refundRatio`: money refunded (compensation excluded) over money paid on
+ *   the subject's orders, at or above which it is reported.
+ * - `refundOnlyShare`: the share of the subject's cases refunded as
+ *   `refund_only` with no parcel ever sent back, at or above which it is
+ *   reported.
+ * - `buyersPerPaymentAccount`: distinct buyers paying from one account, at
+ *   or above which the account is reported, whatever its cases.
+ */
+export const ABUSE_RULES = {
+  minCases: 3,
+  refundRatio: 0.5,
+  refundOnlyShare: 0.6,
+  buyersPerPaymentAccount: 3,
+} as const;
+
+export type AbuseRules = { readonly [K in keyof typeof ABUSE_RULES]: number };

@@ -25,7 +25,7 @@ const toView = (buyerId: string, loaded: Loaded<BuyerFlagState>): BuyerFlagView 
 };
 
 /**
- * The buyer flag (admins): read from and appended to `buyer-<buyerId>`. A
+ * The buyer flag (admins, and the abuse rule as the system): read from and appended to `buyer-<buyerId>`. A
  * buyer the platform never flagged simply has no stream: not flagged.
  */
 @Injectable()
@@ -44,10 +44,29 @@ export class BuyerFlagsService {
     return this.change({ type: 'unflag-buyer', actor, data: { buyerId, ...(reason !== undefined ? { reason } : {}) } }, origin, now);
   }
 
-  // Expected revision on the append: of two admins racing, the loser gets a conflict (409), never a second event.
-  private async change(command: BuyerCommand, origin: CommandOrigin, now: Date): Promise<BuyerFlagChange> {
-    const { buyerId } = command.data;
+  /**
+   * The abuse rule's flag: `reasonFor` sees the flag as loaded and gives the
+   * reason to flag, or none to leave it (undefined returned). The append
+   * expects the revision `reasonFor` saw, so an admin's clear written in
+   * between wins: a conflict, nothing recorded.
+   */
+  async flagWhenDue(
+    buyerId: string,
+    reasonFor: (state: BuyerFlagState) => Promise<string | undefined>,
+    actor: Actor,
+    origin: CommandOrigin,
+    now: Date,
+  ): Promise<BuyerFlagChange | undefined> {
     const loaded = await loadBuyer(this.store, buyerId);
+    const reason = await reasonFor(loaded.state);
+    if (reason === undefined) return undefined;
+    return this.change({ type: 'flag-buyer', actor, data: { buyerId, reason } }, origin, now, loaded);
+  }
+
+  // Expected revision on the append: of two admins racing, the loser gets a conflict (409), never a second event.
+  private async change(command: BuyerCommand, origin: CommandOrigin, now: Date, read?: Loaded<BuyerFlagState>): Promise<BuyerFlagChange> {
+    const { buyerId } = command.data;
+    const loaded = read ?? (await loadBuyer(this.store, buyerId));
     const decision = decideBuyerFlag(loaded.state, command);
     if (!decision.ok) throw new CommandRefusedError(decision.refusal);
     if (decision.events.length === 0) return { view: toView(buyerId, loaded) };

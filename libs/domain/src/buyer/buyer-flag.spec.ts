@@ -1,4 +1,4 @@
-import { admin, agent, buyer } from '../testing';
+import { admin, agent, arbitrator, buyer, integration, merchant, system } from '../testing';
 import { buyerStream, decideBuyerFlag, foldBuyerFlag, initialBuyerFlagState, type BuyerCommand, type BuyerFlagState, type RecordedBuyerEvent } from './buyer-flag';
 
 const flag = (reason: string, actor = admin): BuyerCommand => ({ type: 'flag-buyer', actor, data: { buyerId: 'u-1', reason } });
@@ -36,11 +36,20 @@ describe('buyer flag', () => {
     expect(decided(cleared, flag('again'))).toHaveLength(1);
   });
 
-  it('refuses every role but admin, and a blank reason', () => {
-    for (const actor of [buyer, agent]) {
+  it('an admin flags and clears; any other role is refused both, and a blank reason is refused', () => {
+    for (const actor of [buyer, merchant, agent, arbitrator, integration]) {
       expect(decideBuyerFlag(initialBuyerFlagState, flag('abuse', actor))).toMatchObject({ ok: false, refusal: { type: 'RoleNotPermitted' } });
       expect(decideBuyerFlag(initialBuyerFlagState, unflag(undefined, actor))).toMatchObject({ ok: false, refusal: { type: 'RoleNotPermitted' } });
     }
     expect(decideBuyerFlag(initialBuyerFlagState, flag('   '))).toMatchObject({ ok: false, refusal: { rule: 'reason_required' } });
+  });
+
+  it('the system (the abuse rule) may flag, once, but never clear a flag', () => {
+    const events = decided(initialBuyerFlagState, flag('abuse rule: 5 of 6 cases refunded as refund_only with nothing returned', system));
+    expect(events).toEqual([{ type: 'BuyerFlagged', data: { buyerId: 'u-1', reason: 'abuse rule: 5 of 6 cases refunded as refund_only with nothing returned' } }]);
+    const flagged = foldBuyerFlag([at(events[0], '2025-03-01T08:00:00.000Z')]);
+    expect(decided(flagged, flag('abuse rule: again', system))).toEqual([]);
+    expect(decideBuyerFlag(flagged, unflag('no longer abusive', system))).toMatchObject({ ok: false, refusal: { type: 'RoleNotPermitted', action: 'unflag-buyer', role: 'system' } });
+    expect(decideBuyerFlag(initialBuyerFlagState, flag('   ', system))).toMatchObject({ ok: false, refusal: { rule: 'reason_required' } });
   });
 });

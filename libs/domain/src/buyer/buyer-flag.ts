@@ -1,9 +1,12 @@
 import type { Actor } from '../kinds';
 import { accept, assertNever, broken, refuse, type Decision } from '../refusal';
 
+export * from './abuse-flag';
+
 // The buyer flag (DOMAIN.md, "The three objects"): whether the platform
-// distrusts a buyer. Admins set and clear it; the command path reads it where
-// it decides express refunds and auto-review.
+// distrusts a buyer. Admins set and clear it, the abuse rule sets it (as the
+// system); the command path reads it where it decides express refunds and
+// auto-review.
 
 /** Part of the stored contract, like the order and case streams. */
 export const buyerStream = (buyerId: string): string => `buyer-${buyerId}`;
@@ -48,10 +51,19 @@ export function evolveBuyerFlag(_state: BuyerFlagState, event: RecordedBuyerEven
 export const foldBuyerFlag = (events: readonly RecordedBuyerEvent[], from: BuyerFlagState = initialBuyerFlagState): BuyerFlagState =>
   events.reduce(evolveBuyerFlag, from);
 
-/** Admins flag and unflag; asking for the state the buyer is already in records nothing. */
+/**
+ * Who may do what: admins flag and clear; the system flags (the abuse rule)
+ * but never clears, so only a person lifts a flag.
+ */
+const MAY: Readonly<Record<BuyerCommand['type'], readonly Actor['role'][]>> = {
+  'flag-buyer': ['admin', 'system'],
+  'unflag-buyer': ['admin'],
+};
+
+/** Asking for the state the buyer is already in records nothing. */
 export function decideBuyerFlag(state: BuyerFlagState, command: BuyerCommand): Decision<BuyerEvent> {
   const { actor, data } = command;
-  if (actor.role !== 'admin') return refuse({ type: 'RoleNotPermitted', action: command.type, role: actor.role });
+  if (!MAY[command.type].includes(actor.role)) return refuse({ type: 'RoleNotPermitted', action: command.type, role: actor.role });
   switch (command.type) {
     case 'flag-buyer': {
       const reason = command.data.reason.trim();

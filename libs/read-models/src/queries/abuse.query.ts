@@ -1,32 +1,13 @@
 import { sql } from 'kysely';
+import { ABUSE_RULES, type AbuseRules } from '@aftersales/domain';
 import type { ReadStore } from '../store/read-store';
 import type { Page } from './case-list.query';
 import { decodeListCursor, encodeListCursor, InvalidCursorError, listScopeDigest } from './list-cursor';
 
-/**
- * When a buyer or a payment account looks abusive (DOMAIN.md, "What
- * analysts need": many cases, a high refund ratio, one account behind many
- * buyers). Thresholds are data, not code: change them here, and every rule
- * below reads them.
- *
- * - `minCases`: the ratio rules judge only subjects with at least this many
- *   cases, so one unlucky order is never "abuse".
- * - `refundRatio`: money refunded (compensation excluded) over money paid on
- *   the subject's orders, at or above which it is reported.
- * - `refundOnlyShare`: the share of the subject's cases refunded as
- *   `refund_only` with no parcel ever sent back, at or above which it is
- *   reported.
- * - `buyersPerPaymentAccount`: distinct buyers paying from one account, at
- *   or above which the account is reported, whatever its cases.
- */
-export const ABUSE_RULES = {
-  minCases: 3,
-  refundRatio: 0.5,
-  refundOnlyShare: 0.6,
-  buyersPerPaymentAccount: 3,
-} as const;
-
-export type AbuseRules = { readonly [K in keyof typeof ABUSE_RULES]: number };
+// When a buyer or a payment account looks abusive (DOMAIN.md, "What analysts
+// need"): the thresholds are policy data (ABUSE_RULES in the domain's
+// policy), shared with the worker's abuse watch that flags the buyers named here.
+export { ABUSE_RULES, type AbuseRules };
 
 export const ABUSE_SUBJECTS = ['buyer', 'paymentAccount'] as const;
 export type AbuseSubject = (typeof ABUSE_SUBJECTS)[number];
@@ -87,6 +68,26 @@ export class AbuseQuery {
     const shown = items.slice(0, page.limit);
     const last = items.length > page.limit ? shown[shown.length - 1] : undefined;
     return { items: shown, ...(last ? { nextCursor: encodeListCursor(ABUSE_DIGEST, { key: last.subject, id: last.id }) } : {}) };
+  }
+
+  /** Every buyer that breaks a rule, by id: what the abuse watch flags. */
+  async reportedBuyers(): Promise<AbuseItem[]> {
+    const totals = await this.buyerTotals();
+    return totals
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .map((t) => judge('buyer', t, this.rules))
+      .filter((item): item is AbuseItem => item !== undefined);
+  }
+
+  /** How many cases the buyer requested after `at` (an ISO-8601 time, as events record it). */
+  async casesRequestedAfter(buyerId: string, at: string): Promise<number> {
+    const row = await this.store.db
+      .selectFrom('rm_case_facts')
+      .select((eb) => eb.fn.countAll<number>().as('cases'))
+      .where('buyer_id', '=', buyerId)
+      .where('requested_at', '>', at)
+      .executeTakeFirst();
+    return Number(row?.cases ?? 0);
   }
 
   /** Per buyer: cases, refunds and refund-only cases without a return; what its orders paid. Only buyers the ratio rules may judge. */
