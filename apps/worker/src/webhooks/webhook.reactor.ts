@@ -16,7 +16,8 @@ import { WEBHOOK_QUEUE_SERVICE } from './webhook.tokens';
  * may want and the webhooks' own events) and keeps the delivery table in
  * step, the checkpoint stored in the same transaction; then asks for the
  * job of each chain the batch touched. A crash between the two leaves rows
- * the reconciler finds.
+ * the reconciler finds. A batch no subscription wants writes nothing but
+ * the checkpoint, at most once a second (WebhookPlanner).
  */
 @Injectable()
 export class WebhookReactor implements OnApplicationBootstrap, OnModuleDestroy {
@@ -33,7 +34,8 @@ export class WebhookReactor implements OnApplicationBootstrap, OnModuleDestroy {
     this.follower = new LogFollower(store, {
       name: WEBHOOK_CHECKPOINT,
       eventTypes: webhookReactorEventTypes(SUBSCRIBABLE_EVENT_TYPES),
-      checkpoint: async () => this.webhooks.checkpoint(WEBHOOK_CHECKPOINT),
+      // The planner's subscriptions in memory are read with the checkpoint, at start and after every failure.
+      checkpoint: async () => this.planner.resume(),
       handle: (events, position) => this.handle(events, position),
       onError: (error, after) => this.logger.error(`webhook reactor failed; resuming after position ${after}: ${error.message}`),
     });
@@ -45,6 +47,12 @@ export class WebhookReactor implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     await this.follower.stop();
+    // The checkpoint of batches that wrote nothing is stored at most once a second: store the last one now.
+    try {
+      this.planner.flush();
+    } catch (error) {
+      this.logger.warn(`webhook reactor checkpoint not stored on the way out (the next start re-reads from the last one): ${(error as Error).message}`);
+    }
   }
 
   private async handle(events: StoredEvent[], position: number): Promise<void> {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import Database from 'better-sqlite3';
 import type { StoredEvent } from '@aftersales/event-store';
 import { WEBHOOK_EVENT_TYPES } from './webhook-events';
 import { WEBHOOK_CHECKPOINT, WebhookPlanner } from './webhook-planner';
@@ -106,5 +107,33 @@ describe('WebhookPlanner and WebhookStore', () => {
     apply([event('webhook-w1', WEBHOOK_EVENT_TYPES.subscribed, { webhookId: 'w1', url: 'https://x', events: 'ReturnRequested', secret: 's' }), event('aftersales-c1', 'ReturnRequested')]);
     expect(store.listSubscriptions()).toEqual([]);
     expect(store.checkpoint(WEBHOOK_CHECKPOINT)).toBe(2);
+  });
+
+  it('prepares its statements once: reading, planning every kind of batch and recording attempts prepare nothing more', () => {
+    const prepare = jest.spyOn(Database.prototype, 'prepare');
+    try {
+      planner.resume();
+      apply([subscribed('w1', ['CaseNoteAdded']), event('aftersales-c1', 'CaseNoteAdded'), event('aftersales-c1', 'DeadlineSet')]);
+      apply([event('aftersales-c2', 'DeadlineSet')]);
+      const chain = { webhookId: 'w1', caseId: 'c1' };
+      const head = store.head(chain)!;
+      store.recordFailed(head, 'answered 410', 2000, undefined);
+      apply([event('webhook-w1', WEBHOOK_EVENT_TYPES.replayed, { webhookId: 'w1', deliveryId: head.deliveryId })]);
+      store.recordDelivered(store.head(chain)!, 3000);
+      apply([event('webhook-w1', WEBHOOK_EVENT_TYPES.cancelled, { webhookId: 'w1' })]);
+      store.checkpoint(WEBHOOK_CHECKPOINT);
+      store.subscription('w1');
+      store.listSubscriptions();
+      store.delivery(head.deliveryId);
+      store.pendingHeads(undefined, 10);
+      store.deadLetters({ limit: 10 });
+      store.deadLetters({ webhookId: 'w1', limit: 10 });
+      store.counts();
+      store.pruneDelivered(5000);
+      expect(store.counts()).toEqual({ pending: 0, delivered: 0, dead: 0 });
+      expect(prepare).not.toHaveBeenCalled();
+    } finally {
+      prepare.mockRestore();
+    }
   });
 });

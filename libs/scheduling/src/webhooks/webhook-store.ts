@@ -48,14 +48,21 @@ export interface Chain {
 
 /** The writes one batch of the log makes, in log order, applied inside the batch's transaction. */
 export interface WebhookBatchWriter {
-  /** Subscriptions active now, as this transaction sees them (earlier writes of the batch included). */
-  active(): ReadonlyMap<string, WebhookSubscription>;
   subscribe(subscription: WebhookSubscription): void;
   /** Ends a subscription and drops what it still owed (pending and dead deliveries). */
   cancel(webhookId: string, at: string): void;
   /** A dead delivery goes back to pending, from attempt 0 in a new round; its chain, or undefined when it was not dead (already replayed, delivered, gone). */
   replay(deliveryId: string, at: number): Chain | undefined;
   addDelivery(delivery: NewDelivery, at: number): void;
+}
+
+/** Where a follower of the log resumes: its checkpoint and the subscriptions as of it. */
+export interface WebhookResumePoint {
+  checkpoint: number;
+  /** Subscriptions active at the checkpoint. */
+  active: WebhookSubscription[];
+  /** Every webhook id ever subscribed, cancelled ones included: a second WebhookSubscribed of one id changes nothing. */
+  known: string[];
 }
 
 const SCHEMA = `
@@ -143,6 +150,66 @@ const toSubscription = (r: SubscriptionRow): WebhookSubscription => ({
 
 const ERROR_LIMIT = 500;
 
+const SUBSCRIPTION_COLUMNS = 'webhook_id, url, events, secret, created_at, position';
+
+/** Every statement the store runs, prepared once: preparing is most of the cost of a small statement. */
+function prepareStatements(db: Database.Database) {
+  return {
+    checkpoint: db.prepare<[string], { position: number }>('SELECT position FROM wh_checkpoints WHERE name = ?'),
+    // Never backwards: several processes store the same checkpoint, one may be behind another.
+    storeCheckpoint: db.prepare<[string, number]>(
+      'INSERT INTO wh_checkpoints (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = max(position, excluded.position)',
+    ),
+    activeSubscriptions: db.prepare<[], SubscriptionRow>(`SELECT ${SUBSCRIPTION_COLUMNS} FROM wh_subscriptions WHERE cancelled_at IS NULL`),
+    subscriptionIds: db.prepare<[], { webhook_id: string }>('SELECT webhook_id FROM wh_subscriptions'),
+    subscription: db.prepare<[string], SubscriptionRow>(`SELECT ${SUBSCRIPTION_COLUMNS} FROM wh_subscriptions WHERE webhook_id = ? AND cancelled_at IS NULL`),
+    listSubscriptions: db.prepare<[], Omit<SubscriptionRow, 'secret' | 'position'>>(
+      'SELECT webhook_id, url, events, created_at FROM wh_subscriptions WHERE cancelled_at IS NULL ORDER BY position',
+    ),
+    insertSubscription: db.prepare<[string, string, string, string, string, number]>(
+      `INSERT OR IGNORE INTO wh_subscriptions (${SUBSCRIPTION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`,
+    ),
+    cancelSubscription: db.prepare<[string, string]>('UPDATE wh_subscriptions SET cancelled_at = ? WHERE webhook_id = ? AND cancelled_at IS NULL'),
+    dropOwed: db.prepare<[string]>("DELETE FROM wh_deliveries WHERE webhook_id = ? AND status <> 'delivered'"),
+    replay: db.prepare<[number, string], { webhook_id: string; case_id: string }>(
+      `UPDATE wh_deliveries SET status = 'pending', attempts = 0, round = round + 1, next_attempt_at = ?, finished_at = NULL
+       WHERE delivery_id = ? AND status = 'dead' RETURNING webhook_id, case_id`,
+    ),
+    insertDelivery: db.prepare<[string, string, string, number, string, string, string, number, number]>(
+      `INSERT OR IGNORE INTO wh_deliveries (delivery_id, webhook_id, case_id, position, event_id, type, body, status, attempts, round, next_attempt_at, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, 0, ?, ?)`,
+    ),
+    delivery: db.prepare<[string], DeliveryRow>('SELECT * FROM wh_deliveries WHERE delivery_id = ?'),
+    head: db.prepare<[string, string], DeliveryRow>(
+      "SELECT * FROM wh_deliveries WHERE webhook_id = ? AND case_id = ? AND status <> 'delivered' ORDER BY position LIMIT 1",
+    ),
+    pendingHeads: db.prepare<[string, string, number], DeliveryRow>(
+      `SELECT d.* FROM (
+         SELECT webhook_id, case_id, MIN(position) AS position FROM wh_deliveries
+         WHERE status <> 'delivered' AND (webhook_id, case_id) > (?, ?)
+         GROUP BY webhook_id, case_id ORDER BY webhook_id, case_id LIMIT ?
+       ) h JOIN wh_deliveries d ON d.webhook_id = h.webhook_id AND d.case_id = h.case_id AND d.position = h.position
+       ORDER BY d.webhook_id, d.case_id`,
+    ),
+    recordDelivered: db.prepare<[number, string, number, number]>(
+      `UPDATE wh_deliveries SET status = 'delivered', attempts = attempts + 1, finished_at = ?, last_error = NULL
+       WHERE delivery_id = ? AND status = 'pending' AND round = ? AND attempts = ?`,
+    ),
+    recordFailed: db.prepare<[DeliveryStatus, string, number, number | null, string, number, number]>(
+      `UPDATE wh_deliveries SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?, finished_at = ?
+       WHERE delivery_id = ? AND status = 'pending' AND round = ? AND attempts = ?`,
+    ),
+    deadLetters: db.prepare<[number], DeliveryRow>("SELECT * FROM wh_deliveries WHERE status = 'dead' ORDER BY finished_at, delivery_id LIMIT ?"),
+    deadLettersOf: db.prepare<[string, number], DeliveryRow>(
+      "SELECT * FROM wh_deliveries WHERE status = 'dead' AND webhook_id = ? ORDER BY finished_at, delivery_id LIMIT ?",
+    ),
+    counts: db.prepare<[], { status: DeliveryStatus; n: number }>('SELECT status, count(*) AS n FROM wh_deliveries GROUP BY status'),
+    pruneDelivered: db.prepare<[number]>("DELETE FROM wh_deliveries WHERE status = 'delivered' AND finished_at < ?"),
+  };
+}
+
+type BatchWrite = (writer: WebhookBatchWriter, storedCheckpoint: number) => unknown;
+
 /**
  * Outbound webhooks' durable state, in the service's SQLite file beside the
  * worker's (own `wh_*` tables, own connection): the reactor's checkpoint,
@@ -157,6 +224,10 @@ const ERROR_LIMIT = 500;
  */
 export class WebhookStore {
   private readonly db: Database.Database;
+  private readonly sql: ReturnType<typeof prepareStatements>;
+  private readonly writer: WebhookBatchWriter;
+  private readonly applyBatch: Database.Transaction<(name: string, position: number, write: BatchWrite) => unknown>;
+  private readonly readResumePoint: Database.Transaction<(name: string) => WebhookResumePoint>;
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -165,11 +236,53 @@ export class WebhookStore {
     // The rows derive from the log; a commit a power cut takes back is redone from the checkpoint with it.
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(SCHEMA);
+    const sql = (this.sql = prepareStatements(this.db));
+    this.writer = {
+      subscribe: (s) => {
+        sql.insertSubscription.run(s.webhookId, s.url, JSON.stringify(s.events), s.secret, s.createdAt, s.position);
+      },
+      cancel: (webhookId, at) => {
+        sql.cancelSubscription.run(at, webhookId);
+        sql.dropOwed.run(webhookId);
+      },
+      replay: (deliveryId, at) => {
+        const row = sql.replay.get(at, deliveryId);
+        return row ? { webhookId: row.webhook_id, caseId: row.case_id } : undefined;
+      },
+      addDelivery: (d, at) => {
+        sql.insertDelivery.run(d.deliveryId, d.webhookId, d.caseId, d.position, d.eventId, d.type, d.body, at, at);
+      },
+    };
+    this.applyBatch = this.db.transaction((name: string, position: number, write: BatchWrite) => {
+      const stored = this.checkpoint(name);
+      if (stored >= position) return undefined;
+      const result = write(this.writer, stored);
+      sql.storeCheckpoint.run(name, position);
+      return result;
+    });
+    // One read transaction: the subscriptions as of exactly the checkpoint read with them.
+    this.readResumePoint = this.db.transaction((name: string) => ({
+      checkpoint: this.checkpoint(name),
+      active: sql.activeSubscriptions.all().map(toSubscription),
+      known: sql.subscriptionIds.all().map((r) => r.webhook_id),
+    }));
   }
 
   checkpoint(name: string): number {
-    const row = this.db.prepare('SELECT position FROM wh_checkpoints WHERE name = ?').get(name) as { position: number } | undefined;
-    return row?.position ?? 0;
+    return this.sql.checkpoint.get(name)?.position ?? 0;
+  }
+
+  /** The checkpoint with the subscriptions as of it, for a follower of the log to resume from. */
+  resumePoint(name: string): WebhookResumePoint {
+    return this.readResumePoint(name);
+  }
+
+  /**
+   * Moves the checkpoint forward (never back) with nothing else: for a
+   * stretch of the log that needed no write. One statement, no read first.
+   */
+  storeCheckpoint(name: string, position: number): void {
+    this.sql.storeCheckpoint.run(name, position);
   }
 
   /**
@@ -181,83 +294,30 @@ export class WebhookStore {
    * already.
    */
   apply<T>(name: string, position: number, write: (writer: WebhookBatchWriter, storedCheckpoint: number) => T): T | undefined {
-    const run = this.db.transaction((): T | undefined => {
-      const stored = this.checkpoint(name);
-      if (stored >= position) return undefined;
-      const result = write(this.batchWriter(), stored);
-      this.db
-        .prepare('INSERT INTO wh_checkpoints (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position')
-        .run(name, position);
-      return result;
-    });
-    return run.immediate();
-  }
-
-  private batchWriter(): WebhookBatchWriter {
-    const active = new Map(
-      (this.db.prepare('SELECT webhook_id, url, events, secret, created_at, position FROM wh_subscriptions WHERE cancelled_at IS NULL').all() as SubscriptionRow[]).map(
-        (r): [string, WebhookSubscription] => [r.webhook_id, toSubscription(r)],
-      ),
-    );
-    const insertSubscription = this.db.prepare(
-      'INSERT OR IGNORE INTO wh_subscriptions (webhook_id, url, events, secret, created_at, position) VALUES (?, ?, ?, ?, ?, ?)',
-    );
-    const insertDelivery = this.db.prepare(
-      `INSERT OR IGNORE INTO wh_deliveries (delivery_id, webhook_id, case_id, position, event_id, type, body, status, attempts, round, next_attempt_at, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, 0, ?, ?)`,
-    );
-    return {
-      active: () => active,
-      subscribe: (s) => {
-        const inserted = insertSubscription.run(s.webhookId, s.url, JSON.stringify(s.events), s.secret, s.createdAt, s.position).changes > 0;
-        if (inserted) active.set(s.webhookId, s);
-      },
-      cancel: (webhookId, at) => {
-        this.db.prepare('UPDATE wh_subscriptions SET cancelled_at = ? WHERE webhook_id = ? AND cancelled_at IS NULL').run(at, webhookId);
-        this.db.prepare("DELETE FROM wh_deliveries WHERE webhook_id = ? AND status <> 'delivered'").run(webhookId);
-        active.delete(webhookId);
-      },
-      replay: (deliveryId, at) => {
-        const row = this.db
-          .prepare(
-            `UPDATE wh_deliveries SET status = 'pending', attempts = 0, round = round + 1, next_attempt_at = ?, finished_at = NULL
-             WHERE delivery_id = ? AND status = 'dead' RETURNING webhook_id, case_id`,
-          )
-          .get(at, deliveryId) as { webhook_id: string; case_id: string } | undefined;
-        return row ? { webhookId: row.webhook_id, caseId: row.case_id } : undefined;
-      },
-      addDelivery: (d, at) => {
-        insertDelivery.run(d.deliveryId, d.webhookId, d.caseId, d.position, d.eventId, d.type, d.body, at, at);
-      },
-    };
+    return this.applyBatch.immediate(name, position, write) as T | undefined;
   }
 
   /** The subscription, with its secret, while it is active. */
   subscription(webhookId: string): WebhookSubscription | undefined {
-    const row = this.db
-      .prepare('SELECT webhook_id, url, events, secret, created_at, position FROM wh_subscriptions WHERE webhook_id = ? AND cancelled_at IS NULL')
-      .get(webhookId) as SubscriptionRow | undefined;
+    const row = this.sql.subscription.get(webhookId);
     return row ? toSubscription(row) : undefined;
   }
 
   /** Active subscriptions, oldest first, without their secrets (the column is not even read). */
   listSubscriptions(): WebhookListing[] {
-    const rows = this.db
-      .prepare('SELECT webhook_id, url, events, created_at FROM wh_subscriptions WHERE cancelled_at IS NULL ORDER BY position')
-      .all() as Omit<SubscriptionRow, 'secret' | 'position'>[];
-    return rows.map((r) => ({ webhookId: r.webhook_id, url: r.url, events: JSON.parse(r.events) as string[], createdAt: r.created_at }));
+    return this.sql.listSubscriptions
+      .all()
+      .map((r) => ({ webhookId: r.webhook_id, url: r.url, events: JSON.parse(r.events) as string[], createdAt: r.created_at }));
   }
 
   delivery(deliveryId: string): Delivery | undefined {
-    const row = this.db.prepare('SELECT * FROM wh_deliveries WHERE delivery_id = ?').get(deliveryId) as DeliveryRow | undefined;
+    const row = this.sql.delivery.get(deliveryId);
     return row ? toDelivery(row) : undefined;
   }
 
   /** The oldest delivery of the chain not yet delivered (pending, or dead and holding the chain), if any. */
   head(chain: Chain): Delivery | undefined {
-    const row = this.db
-      .prepare("SELECT * FROM wh_deliveries WHERE webhook_id = ? AND case_id = ? AND status <> 'delivered' ORDER BY position LIMIT 1")
-      .get(chain.webhookId, chain.caseId) as DeliveryRow | undefined;
+    const row = this.sql.head.get(chain.webhookId, chain.caseId);
     return row ? toDelivery(row) : undefined;
   }
 
@@ -266,29 +326,12 @@ export class WebhookStore {
    * (webhook, case) order: what the reconciler makes sure has a job.
    */
   pendingHeads(after: Chain | undefined, limit: number): Delivery[] {
-    const rows = this.db
-      .prepare(
-        `SELECT d.* FROM (
-           SELECT webhook_id, case_id, MIN(position) AS position FROM wh_deliveries
-           WHERE status <> 'delivered' AND (webhook_id, case_id) > (?, ?)
-           GROUP BY webhook_id, case_id ORDER BY webhook_id, case_id LIMIT ?
-         ) h JOIN wh_deliveries d ON d.webhook_id = h.webhook_id AND d.case_id = h.case_id AND d.position = h.position
-         ORDER BY d.webhook_id, d.case_id`,
-      )
-      .all(after?.webhookId ?? '', after?.caseId ?? '', limit) as DeliveryRow[];
-    return rows.map(toDelivery);
+    return this.sql.pendingHeads.all(after?.webhookId ?? '', after?.caseId ?? '', limit).map(toDelivery);
   }
 
   /** Records a send the receiver accepted; false when this attempt was already recorded (a duplicate job). */
   recordDelivered(delivery: Delivery, at: number): boolean {
-    return (
-      this.db
-        .prepare(
-          `UPDATE wh_deliveries SET status = 'delivered', attempts = attempts + 1, finished_at = ?, last_error = NULL
-           WHERE delivery_id = ? AND status = 'pending' AND round = ? AND attempts = ?`,
-        )
-        .run(at, delivery.deliveryId, delivery.round, delivery.attempts).changes > 0
-    );
+    return this.sql.recordDelivered.run(at, delivery.deliveryId, delivery.round, delivery.attempts).changes > 0;
   }
 
   /**
@@ -299,40 +342,31 @@ export class WebhookStore {
   recordFailed(delivery: Delivery, error: string, at: number, retryAt: number | undefined): boolean {
     const status: DeliveryStatus = retryAt === undefined ? 'dead' : 'pending';
     return (
-      this.db
-        .prepare(
-          `UPDATE wh_deliveries SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?, finished_at = ?
-           WHERE delivery_id = ? AND status = 'pending' AND round = ? AND attempts = ?`,
-        )
-        .run(status, error.slice(0, ERROR_LIMIT), retryAt ?? at, retryAt === undefined ? at : null, delivery.deliveryId, delivery.round, delivery.attempts)
+      this.sql.recordFailed.run(status, error.slice(0, ERROR_LIMIT), retryAt ?? at, retryAt === undefined ? at : null, delivery.deliveryId, delivery.round, delivery.attempts)
         .changes > 0
     );
   }
 
   /** Dead letters, oldest first, optionally of one webhook. */
   deadLetters(options: { webhookId?: string; limit: number }): Delivery[] {
-    const rows = (
-      options.webhookId !== undefined
-        ? this.db
-            .prepare("SELECT * FROM wh_deliveries WHERE status = 'dead' AND webhook_id = ? ORDER BY finished_at, delivery_id LIMIT ?")
-            .all(options.webhookId, options.limit)
-        : this.db.prepare("SELECT * FROM wh_deliveries WHERE status = 'dead' ORDER BY finished_at, delivery_id LIMIT ?").all(options.limit)
-    ) as DeliveryRow[];
+    const rows = options.webhookId !== undefined ? this.sql.deadLettersOf.all(options.webhookId, options.limit) : this.sql.deadLetters.all(options.limit);
     return rows.map(toDelivery);
   }
 
   /** Counts by status, for /metrics. */
   counts(): Record<DeliveryStatus, number> {
     const counts: Record<DeliveryStatus, number> = { pending: 0, delivered: 0, dead: 0 };
-    for (const row of this.db.prepare('SELECT status, count(*) AS n FROM wh_deliveries GROUP BY status').all() as { status: DeliveryStatus; n: number }[]) {
-      counts[row.status] = row.n;
-    }
+    for (const row of this.sql.counts.all()) counts[row.status] = row.n;
     return counts;
   }
 
   /** Forgets deliveries delivered before `before` (kept a while for looking into a receiver's complaints). */
   pruneDelivered(before: number): number {
-    return this.db.prepare("DELETE FROM wh_deliveries WHERE status = 'delivered' AND finished_at < ?").run(before).changes;
+    return this.sql.pruneDelivered.run(before).changes;
+  }
+
+  get open(): boolean {
+    return this.db.open;
   }
 
   close(): void {
