@@ -1,11 +1,11 @@
 import 'reflect-metadata';
 import { runService } from '../../api/src/main';
-import { ProjectorModule } from '../../projector/src/projector.module';
-import { WorkerModule } from '../../worker/src/worker.module';
+import { startRoleThreads } from './role-threads';
 
 /**
- * `npm start`: the embedded default, every role in one process (the API,
- * the worker and the projector) on one SQLite file and one Redis. Each role
- * also has an entry of its own for scaling out (apps/<role>/src/main.ts).
+ * `npm start`: the embedded default, every role in one process on one SQLite
+ * file and one Redis: the API on the main thread, the worker and the
+ * projector each in a thread of its own (role-threads.ts). Each role also
+ * has an entry of its own for scaling out (apps/<role>/src/main.ts).
  */
-runService((config) => [WorkerModule.register(config), ProjectorModule.register(config)]);
+runService({ companions: (config, failed) => startRoleThreads(config.redisUrl, failed) });

@@ -9,18 +9,37 @@ import { ApiModule } from './api.module';
 import { createFastifyAdapter } from './http/http-edge';
 import { JsonLogger } from '@aftersales/application';
 import { setupOpenApi } from './openapi/openapi';
+import { MetricsService } from './metrics/metrics.service';
 
 const SHUTDOWN_GRACE_MS = 8000;
 
 /** The other roles a process runs beside the API (the worker, the projector), built from the final configuration. */
 export type ExtraRoles = (config: AppConfig) => DynamicModule[];
 
+/** Roles running beside the API outside its module tree (threads of the same process). */
+export interface Companions {
+  /** Their metrics in Prometheus text, served with the API's own at /metrics. */
+  metrics(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export interface ServeOptions {
+  /** Roles imported into the API's own module tree, on its event loop. */
+  extraRoles?: ExtraRoles;
+  /**
+   * Roles started beside it, given the resolved Redis; `failed` is called if
+   * one of them stops working later, and the service then stops.
+   */
+  companions?: (config: AppConfig & { redisUrl: string }, failed: (error: Error) => void) => Promise<Companions>;
+}
+
 /**
  * Starts the API (and whatever roles `extraRoles` adds) as a foreground
  * service: configuration checked, a local redis-server when none is
  * configured, stopped cleanly on SIGTERM and SIGINT.
  */
-export async function serve(extraRoles: ExtraRoles = () => []): Promise<void> {
+export async function serve(options: ServeOptions = {}): Promise<void> {
+  const extraRoles = options.extraRoles ?? (() => []);
   let config: AppConfig;
   try {
     config = loadConfig();
@@ -41,8 +60,22 @@ export async function serve(extraRoles: ExtraRoles = () => []): Promise<void> {
     config = { ...config, redisUrl: localRedis.url };
   }
 
-  let app: NestFastifyApplication;
+  let app: NestFastifyApplication | undefined;
+  let companions: Companions | undefined;
+  let started = false;
+  const logger = new Logger('Main');
+  // Set below, once the service runs; until then a failing companion fails the start instead.
+  let stop: ((signal: NodeJS.Signals | 'companion failure') => Promise<void>) | undefined;
+  const companionFailed = (error: Error): void => {
+    if (!started) return;
+    logger.error(`${error.message}; stopping the service`);
+    process.exitCode = 1;
+    void stop?.('companion failure');
+  };
   try {
+    const resolved = { ...config, redisUrl: config.redisUrl ?? '' };
+    const companionsStarting = options.companions?.(resolved, companionFailed);
+    companionsStarting?.catch(() => undefined);
     // Body parsing is the edge's own (HttpEdgeSetup): JSON only, refusals deferred until after authentication.
     app = await NestFactory.create<NestFastifyApplication>(ApiModule.register(config, extraRoles(config)), createFastifyAdapter(config.http), {
       bufferLogs: true,
@@ -50,13 +83,19 @@ export async function serve(extraRoles: ExtraRoles = () => []): Promise<void> {
     });
     app.useLogger(app.get(JsonLogger));
     setupOpenApi(app);
+    companions = await companionsStarting;
+    if (companions) app.get(MetricsService).addSource(companions.metrics);
+    // /health answers 200 only once every role runs.
     await app.listen(config.http.port, config.http.host);
+    started = true;
   } catch (error) {
-    // A start that fails after the local redis-server started must not leave it running.
+    // A start that fails after the local redis-server or a companion started must not leave them running.
+    await app?.close().catch(() => undefined);
+    await companions?.stop();
     await localRedis?.stop();
     throw error;
   }
-  const logger = new Logger('Main');
+  const running = app;
   const address = `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${config.http.port}`;
   logger.log(
     {
@@ -68,7 +107,7 @@ export async function serve(extraRoles: ExtraRoles = () => []): Promise<void> {
   );
 
   let stopping = false;
-  const stop = async (signal: NodeJS.Signals): Promise<void> => {
+  stop = async (signal: NodeJS.Signals | 'companion failure'): Promise<void> => {
     if (stopping) return;
     stopping = true;
     logger.log(`${signal} received, shutting down`);
@@ -78,21 +117,23 @@ export async function serve(extraRoles: ExtraRoles = () => []): Promise<void> {
     }, SHUTDOWN_GRACE_MS);
     forced.unref();
     try {
-      await app.close();
+      // The API first: no new commands; then the roles beside it finish their jobs.
+      await running.close();
+      await companions?.stop();
       await localRedis?.stop();
-      process.exit(0);
+      process.exit(process.exitCode ?? 0);
     } catch (error) {
       process.stderr.write(`Shutdown failed: ${(error as Error).stack}\n`);
       process.exit(1);
     }
   };
-  process.once('SIGTERM', (signal) => void stop(signal));
-  process.once('SIGINT', (signal) => void stop(signal));
+  process.once('SIGTERM', (signal) => void stop?.(signal));
+  process.once('SIGINT', (signal) => void stop?.(signal));
 }
 
 /** Runs `serve` as a process's entry point: a start that fails says why and exits non-zero. */
-export function runService(extraRoles?: ExtraRoles): void {
-  serve(extraRoles).catch((error: unknown) => {
+export function runService(options?: ServeOptions): void {
+  serve(options).catch((error: unknown) => {
     process.stderr.write(`Start failed: ${error instanceof Error ? error.stack : String(error)}\n`);
     process.exit(1);
   });

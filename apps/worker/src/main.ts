@@ -1,21 +1,14 @@
 import 'reflect-metadata';
-import { Logger, Module, type DynamicModule } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { InfrastructureModule, JsonLogger, createRootLogger } from '@aftersales/application';
+import { JsonLogger, createRootLogger } from '@aftersales/application';
 import { ConfigError, loadConfig, type AppConfig } from '@aftersales/config';
-import { WorkerModule } from './worker.module';
-
-@Module({})
-class WorkerProcessModule {
-  static register(config: AppConfig): DynamicModule {
-    return { module: WorkerProcessModule, imports: [InfrastructureModule.forRoot(config), WorkerModule.register(config)] };
-  }
-}
+import { WorkerProcessModule } from './worker-process.module';
 
 /**
  * The worker role alone, for scaling out (ARCHITECTURE.md rule 8): as many
  * processes as needed against one Redis (REDIS_URL, required here) and one
- * event store. `npm start` runs this role inside the one service process.
+ * event store. `npm start` runs this role in a thread of the one service process.
  */
 async function main(): Promise<void> {
   let config: AppConfig;

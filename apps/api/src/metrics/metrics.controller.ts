@@ -28,6 +28,6 @@ export class MetricsController {
   @ProblemResponse(401, 'METRICS_TOKEN is set and the request does not carry it')
   @ProblemResponse(403, 'METRICS_TOKEN is not set and the caller is not on this machine')
   scrape(): Promise<string> {
-    return this.metrics.registry.metrics();
+    return this.metrics.exposition();
   }
 }

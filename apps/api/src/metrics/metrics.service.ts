@@ -49,6 +49,23 @@ export class MetricsService implements OnModuleInit, AppendObserver {
     registers: [this.registry],
   });
 
+  private readonly sources: Array<() => Promise<string>> = [];
+
+  /**
+   * Metrics kept outside this registry (the roles `npm start` runs in threads
+   * of their own), served after the API's own. Their names must not repeat
+   * the API's: each source registers only its role's series.
+   */
+  addSource(source: () => Promise<string>): void {
+    this.sources.push(source);
+  }
+
+  /** Everything /metrics serves, in Prometheus text. */
+  async exposition(): Promise<string> {
+    const parts = await Promise.all([this.registry.metrics(), ...this.sources.map((source) => source())]);
+    return parts.filter((part) => part !== '').join('\n');
+  }
+
   appendObserved(seconds: number, outcome: AppendOutcome): void {
     this.eventStoreAppendDuration.observe({ outcome }, seconds);
   }
