@@ -11,7 +11,9 @@ export * from './abuse-flag';
 /** Part of the stored contract, like the order and case streams. */
 export const buyerStream = (buyerId: string): string => `buyer-${buyerId}`;
 
+/** By an admin, or by the abuse rule (actor `system`, id `abuse-watch`; the reason starts `abuse rule:` and gives the figures). */
 export type BuyerFlagged = { type: 'BuyerFlagged'; data: { buyerId: string; reason: string } };
+/** By an admin only; the abuse rule flags the buyer again only for a case requested after it. */
 export type BuyerUnflagged = { type: 'BuyerUnflagged'; data: { buyerId: string; reason?: string } };
 export type BuyerEvent = BuyerFlagged | BuyerUnflagged;
 
