@@ -3,9 +3,10 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EVENT_STORE, JsonLogger } from '@aftersales/application';
+import { BuyerFlagsService, Clock, EVENT_STORE, JsonLogger } from '@aftersales/application';
 import { loadConfig } from '@aftersales/config';
 import type { EventStore } from '@aftersales/event-store';
+import { AbuseQuery } from '@aftersales/read-models';
 import { LocalRedisServer } from '@aftersales/scheduling';
 import { ApiModule } from '../../apps/api/src/api.module';
 import { createFastifyAdapter } from '../../apps/api/src/http/http-edge';
@@ -96,16 +97,18 @@ describe('abuse watch (the worker flags what the abuse report names)', () => {
     await completed((await refundOnly(fine)).caseId);
     await reported(abuser, 3);
 
-    await watch.runOnce();
+    // Two worker processes passing at once: one BuyerFlagged between them.
+    const other = new AbuseWatch(app.get(AbuseQuery), new BuyerFlagsService(store), app.get(Clock));
+    const passes = await Promise.all([watch.runOnce(), other.runOnce()]);
+    expect(passes.flatMap((pass) => pass.flagged)).toEqual([abuser]);
     const flagged = await flag(abuser);
     expect(flagged).toMatchObject({ buyerId: abuser, flagged: true });
     expect(flagged.reason).toMatch(/^abuse rule: .*3 of 3 cases refunded as refund_only with nothing returned \(rule: 60% from 3 cases\)/);
     expect(await buyerEvents(abuser)).toEqual([{ type: 'BuyerFlagged', actor: { role: 'system', id: 'abuse-watch' }, reason: flagged.reason }]);
     expect((await flag(fine)).flagged).toBe(false);
 
-    // Passes that overlap, or come again, record nothing more: the decision sees the flag.
-    await Promise.all([watch.runOnce(), watch.runOnce()]);
-    await watch.runOnce();
+    // Passes that come again record nothing more: the decision sees the flag.
+    await Promise.all([watch.runOnce(), other.runOnce()]);
     expect(await buyerEvents(abuser)).toHaveLength(1);
 
     // The command path reads the flag: the next small refund_only waits for the merchant instead of auto-review.
