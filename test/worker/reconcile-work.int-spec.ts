@@ -1,9 +1,24 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { LocalRedisServer, QUEUE_NAMES, WorkQueues, WorkStore, bullConnection, reconcileWork, type PendingWork, type QueueName } from '@aftersales/scheduling';
+import { DEADLINE_NAMES, caseStream, type DeadlineName, type RecordedCaseEvent } from '@aftersales/domain';
+import { World, request } from '@aftersales/domain/testing';
+import { SqliteEventStore } from '@aftersales/event-store';
+import {
+  LocalRedisServer,
+  QUEUE_NAMES,
+  SETTLE_MS,
+  WorkQueues,
+  WorkStore,
+  bullConnection,
+  reconcileWork,
+  type PendingWork,
+  type QueueName,
+} from '@aftersales/scheduling';
+import { CaseWorkReactor } from '../../apps/worker/src/case-work.reactor';
 
 jest.setTimeout(60_000);
 
@@ -39,12 +54,12 @@ describe('reconcileWork', () => {
     work.close();
   });
 
-  const deadline = (n: number, dueAt: number): PendingWork => ({
-    key: `deadline-c${n}-merchantResponse-${dueAt}`,
+  const deadline = (n: number | string, dueAt: number, name: DeadlineName = 'merchantResponse'): PendingWork => ({
+    key: `deadline-${typeof n === 'number' ? `c${n}` : n}-${name}-${dueAt}`,
     queue: 'deadlines',
-    caseId: `c${n}`,
+    caseId: typeof n === 'number' ? `c${n}` : n,
     dueAt,
-    data: { name: 'merchantResponse', dueAt: new Date(dueAt).toISOString() },
+    data: { name, dueAt: new Date(dueAt).toISOString() },
   });
 
   function owe(works: PendingWork[]): void {
@@ -57,14 +72,121 @@ describe('reconcileWork', () => {
     owe(works);
     await workQueues.add(works.slice(0, 700));
 
-    const first = await reconcileWork(work, workQueues);
-    expect(first).toEqual({ pending: 1501, recreated: 801, resubmitted: 0 });
+    // settleMs 0: these rows were written a moment ago, by no reactor.
+    const first = await reconcileWork(work, workQueues, { settleMs: 0 });
+    expect(first).toEqual({ pending: 1501, recreated: 801, resubmitted: 0, settling: 0, allLost: false });
     const counts = await queues.get('deadlines')!.getJobCounts('delayed', 'waiting');
     expect(counts).toEqual({ delayed: 1500, waiting: 1 });
 
     await redis.flushall();
-    expect((await reconcileWork(work, workQueues)).recreated).toBe(1501);
-    expect((await reconcileWork(work, workQueues)).recreated).toBe(0);
+    expect(await reconcileWork(work, workQueues, { settleMs: 0 })).toMatchObject({ recreated: 1501, allLost: true });
+    expect(await reconcileWork(work, workQueues, { settleMs: 0 })).toMatchObject({ recreated: 0, allLost: false });
+  });
+
+  /** Counts the EXISTS the client sends while `run` runs (BullMQ's scripts call EXISTS too: those are left out). */
+  async function existsAsked(run: () => Promise<unknown>): Promise<number> {
+    const monitor = await redis.monitor();
+    let asked = 0;
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      if (args[0]?.toLowerCase() === 'exists' && source !== 'lua') asked += 1;
+    });
+    try {
+      await run();
+      // MONITOR lines trail the replies a little: a PING through the monitored server flushes them.
+      await redis.ping();
+      await new Promise((r) => setTimeout(r, 200));
+    } finally {
+      monitor.disconnect();
+    }
+    return asked;
+  }
+
+  it('after Redis lost everything, adds every row without asking which exist; the next pass asks again', async () => {
+    const now = Date.now();
+    const works = Array.from({ length: 6000 }, (_, i) => deadline(i, now + 3_600_000 + i));
+    owe(works);
+    expect(await reconcileWork(work, workQueues, { settleMs: 0 })).toMatchObject({ recreated: 6000 });
+
+    await redis.flushall();
+    // The marker, and a sample of the earliest rows to tell a lost Redis from one that never had the marker.
+    const blind = await existsAsked(async () => {
+      expect(await reconcileWork(work, workQueues, { settleMs: 0 })).toEqual({ pending: 6000, recreated: 6000, resubmitted: 0, settling: 0, allLost: true });
+    });
+    expect(blind).toBeLessThan(50);
+    expect(await queues.get('deadlines')!.getJobCounts('delayed')).toEqual({ delayed: 6000 });
+
+    const asked = await existsAsked(async () => {
+      expect(await reconcileWork(work, workQueues, { settleMs: 0 })).toMatchObject({ recreated: 0, allLost: false });
+    });
+    expect(asked).toBeGreaterThanOrEqual(6000);
+  });
+
+  it('a Redis that never saw the marker but has the jobs is asked row by row, and nothing counts as lost', async () => {
+    const now = Date.now();
+    const works = Array.from({ length: 100 }, (_, i) => deadline(i, now + 3_600_000 + i));
+    owe(works);
+    await workQueues.add(works);
+    expect(await reconcileWork(work, workQueues, { settleMs: 0 })).toMatchObject({ pending: 100, recreated: 0, allLost: false });
+  });
+
+  it('leaves rows written moments ago to their reactor, and re-creates them a pass later when that reactor never added them', async () => {
+    // Another process's reactor committed this row and died (or is still adding): Redis has the marker but not the job.
+    await workQueues.setMarker();
+    const lateWork = deadline(1, Date.now() + 60_000);
+    owe([lateWork]);
+    expect(await reconcileWork(work, workQueues)).toMatchObject({ pending: 1, recreated: 0, settling: 1 });
+    expect(await redis.exists(queues.get('deadlines')!.toKey(lateWork.key))).toBe(0);
+
+    const later = () => Date.now() + SETTLE_MS;
+    expect(await reconcileWork(work, workQueues, { now: later })).toMatchObject({ pending: 1, recreated: 1, settling: 0 });
+    expect(await redis.exists(queues.get('deadlines')!.toKey(lateWork.key))).toBe(1);
+  });
+
+  it('does not count work its reactor committed and is still adding as lost', async () => {
+    const store = new SqliteEventStore({ path: join(dir, `events-${Date.now()}.db`) });
+    const reactor = new CaseWorkReactor(store, work, workQueues);
+    const pauser = new Redis(redisServer.url);
+    try {
+      await workQueues.setMarker();
+      await queues.get('deadlines')!.waitUntilReady();
+      // Writes (and scripts: BullMQ's add) wait while reads go on: the reactor commits its row, then hangs in its add.
+      await pauser.call('CLIENT', 'PAUSE', '4000', 'WRITE');
+      reactor.onApplicationBootstrap();
+      const world = new World().delivered().run(request({ kind: 'return_and_refund', reason: 'quality_defect', pickup: false, evidence: ['https://e/x.jpg'], lines: [{ lineId: 'L1', quantity: 2 }], requestedAmount: 20_000 }));
+      await store.append(
+        caseStream('c1'),
+        world.events('c1').map((e: RecordedCaseEvent) => ({ id: randomUUID(), type: e.type, data: e.data, metadata: { occurredAt: e.metadata?.occurredAt } })),
+        { expectedRevision: 'no_stream' },
+      );
+      while (work.pendingCount() === 0) await new Promise((r) => setTimeout(r, 10));
+      const [key] = work.pending(undefined, 1).map((w) => w.key);
+
+      // settleMs 0: only the hold keeps the pass off it.
+      expect(await reconcileWork(work, workQueues, { settleMs: 0 })).toMatchObject({ pending: 1, recreated: 0, settling: 1 });
+      expect(await redis.exists(queues.get('deadlines')!.toKey(key))).toBe(0);
+
+      await pauser.call('CLIENT', 'UNPAUSE');
+      while (workQueues.isHeld(key)) await new Promise((r) => setTimeout(r, 10));
+      expect(await redis.exists(queues.get('deadlines')!.toKey(key))).toBe(1);
+      expect(await reconcileWork(work, workQueues, { settleMs: 0 })).toMatchObject({ pending: 1, recreated: 0, settling: 0 });
+    } finally {
+      await pauser.call('CLIENT', 'UNPAUSE').catch(() => undefined);
+      pauser.disconnect();
+      await reactor.onModuleDestroy();
+      await store.close();
+    }
+  });
+
+  it('keeps a pending deadline within 1 KB of Redis: its job hash and its entry in the delayed set', async () => {
+    // Case ids as the service makes them (UUIDs), every deadline name, due in two days.
+    const due = Date.now() + 2 * 86_400_000;
+    const works = Array.from({ length: 180 }, (_, i) => deadline(randomUUID(), due + i, DEADLINE_NAMES[i % DEADLINE_NAMES.length]));
+    await workQueues.add(works);
+    const deadlines = queues.get('deadlines')!;
+    const sizes = await Promise.all(works.map(async (w) => Number(await redis.call('MEMORY', 'USAGE', deadlines.toKey(w.key), 'SAMPLES', '0'))));
+    const delayedSet = Number(await redis.call('MEMORY', 'USAGE', deadlines.toKey('delayed'), 'SAMPLES', '0'));
+    const perEntry = delayedSet / works.length;
+    expect(Math.max(...sizes) + perEntry).toBeLessThanOrEqual(1024);
   });
 
   it('sends a refund again, same key, when it was submitted and no outcome came back in time', async () => {
@@ -83,8 +205,8 @@ describe('reconcileWork', () => {
       while (submitted.length < 1) await new Promise((r) => setTimeout(r, 20));
       await new Promise((r) => setTimeout(r, 100));
       // Not yet overdue for an outcome: nothing is sent again.
-      expect(await reconcileWork(work, workQueues, { resubmitUnsettledAfterMs: 60_000 })).toMatchObject({ recreated: 0, resubmitted: 0 });
-      expect(await reconcileWork(work, workQueues, { resubmitUnsettledAfterMs: 50 })).toMatchObject({ recreated: 0, resubmitted: 1 });
+      expect(await reconcileWork(work, workQueues, { resubmitUnsettledAfterMs: 60_000, settleMs: 0 })).toMatchObject({ recreated: 0, resubmitted: 0 });
+      expect(await reconcileWork(work, workQueues, { resubmitUnsettledAfterMs: 50, settleMs: 0 })).toMatchObject({ recreated: 0, resubmitted: 1 });
       while (submitted.length < 2) await new Promise((r) => setTimeout(r, 20));
       expect(submitted).toEqual(['c1-r2', 'c1-r2']);
     } finally {

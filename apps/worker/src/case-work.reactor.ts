@@ -43,9 +43,17 @@ export class CaseWorkReactor implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   private async handle(events: Parameters<CaseWorkPlanner['apply']>[0], position: number): Promise<void> {
-    const changes = await this.planner.apply(events, position);
+    // Held from the commit until the add is done, so this process's reconciler does not take them for jobs Redis lost.
+    let release = (): void => undefined;
+    const changes = await this.planner.apply(events, position, (committed) => {
+      release = this.queues.hold(committed.added.map((work) => work.key));
+    });
     if (!changes) return;
-    if (changes.removed.length > 0) await this.queues.remove(changes.removed);
-    if (changes.added.length > 0) await this.queues.add(changes.added);
+    try {
+      if (changes.removed.length > 0) await this.queues.remove(changes.removed);
+      if (changes.added.length > 0) await this.queues.add(changes.added);
+    } finally {
+      release();
+    }
   }
 }

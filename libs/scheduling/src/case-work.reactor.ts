@@ -41,8 +41,13 @@ export class CaseWorkPlanner {
     private readonly work: WorkStore,
   ) {}
 
-  /** Stores the batch's changes with the checkpoint; returns what was added and removed (undefined: already applied elsewhere). */
-  async apply(events: readonly StoredEvent[], position: number): Promise<WorkChanges | undefined> {
+  /**
+   * Stores the batch's changes with the checkpoint; returns what was added
+   * and removed (undefined: already applied elsewhere). `committed` is called
+   * with the changes in the same tick as the commit, before anything else
+   * can read the table (the reactor marks the work it is about to enqueue).
+   */
+  async apply(events: readonly StoredEvent[], position: number, committed?: (changes: WorkChanges) => void): Promise<WorkChanges | undefined> {
     const byCase = new Map<string, StoredEvent[]>();
     for (const event of events) {
       if (!event.streamName.startsWith(CASE_PREFIX)) continue;
@@ -60,7 +65,7 @@ export class CaseWorkPlanner {
       const before = first === 0 ? [] : await this.store.readStream(caseEvents[0].streamName, { maxCount: first });
       bases.set(caseId, fold(initialCaseState, before));
     }
-    return this.work.apply(CASE_WORK_CHECKPOINT, position, (checkpoint) => {
+    const changes = this.work.apply(CASE_WORK_CHECKPOINT, position, (checkpoint) => {
       const changes: WorkChanges = { cases: new Map(), added: [], removed: [] };
       const current = this.work.caseStates([...byCase.keys()]);
       for (const [caseId, caseEvents] of byCase) {
@@ -77,6 +82,8 @@ export class CaseWorkPlanner {
       }
       return changes;
     });
+    if (changes) committed?.(changes);
+    return changes;
   }
 }
 

@@ -41,6 +41,9 @@ export interface JobData<W extends PendingWork = PendingWork> {
  * times, from any process.
  */
 export class WorkQueues {
+  /** Keys this process committed to the pending table and is adding now, with how many adds hold each. */
+  private readonly adding = new Map<string, number>();
+
   constructor(
     private readonly queues: ReadonlyMap<QueueName, Queue>,
     /** Any connection to the queues' Redis: the reconciler asks it which job keys exist. */
@@ -56,7 +59,11 @@ export class WorkQueues {
 
   async add(works: ReadonlyArray<PendingWork | StoredWork>): Promise<void> {
     const byQueue = new Map<QueueName, (PendingWork | StoredWork)[]>();
-    for (const work of works) byQueue.set(work.queue, [...(byQueue.get(work.queue) ?? []), work]);
+    for (const work of works) {
+      const list = byQueue.get(work.queue);
+      if (list) list.push(work);
+      else byQueue.set(work.queue, [work]);
+    }
     const now = this.now();
     await Promise.all(
       [...byQueue].map(([name, list]) =>
@@ -89,6 +96,50 @@ export class WorkQueues {
     );
   }
 
+  /**
+   * Marks work this process has just committed to the pending table and is
+   * about to add, until the returned function is called: the reconciler of
+   * this process leaves it to that add instead of counting it as lost.
+   * Called in the same tick as the commit, so no pass sees the rows first.
+   */
+  hold(keys: readonly string[]): () => void {
+    for (const key of keys) this.adding.set(key, (this.adding.get(key) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      for (const key of keys) {
+        const count = (this.adding.get(key) ?? 0) - 1;
+        if (count > 0) this.adding.set(key, count);
+        else this.adding.delete(key);
+      }
+    };
+  }
+
+  isHeld(key: string): boolean {
+    return this.adding.has(key);
+  }
+
+  /**
+   * A key the reconciler sets at the start of a pass that finds it missing.
+   * Redis loses it with everything else (FLUSHALL, a restart without AOF), so
+   * finding it gone says the pass may add every pending job without asking
+   * which exist. Only set when missing, so a pass over an intact Redis
+   * writes nothing. It lives beside the deadline queue's keys, under the
+   * queues' prefix.
+   */
+  private get markerKey(): string {
+    return this.queue('deadlines').toKey('work-reconciled');
+  }
+
+  async hasMarker(): Promise<boolean> {
+    return (await this.redis.exists(this.markerKey)) === 1;
+  }
+
+  async setMarker(): Promise<void> {
+    await this.redis.set(this.markerKey, String(this.now()));
+  }
+
   /** Which of these works have a job in Redis (in any state: delayed, waiting, active, completed, failed). */
   async existing(works: readonly StoredWork[]): Promise<boolean[]> {
     if (works.length === 0) return [];
@@ -104,9 +155,22 @@ export interface ReconcileReport {
   recreated: number;
   /** Refunds sent again because no outcome came back after `resubmitUnsettledAfterMs`. */
   resubmitted: number;
+  /** Rows so young (or held by this process's reactor) that their reactor's own add is still under way: not checked this pass. */
+  settling: number;
+  /** Redis held none of the pending jobs (the marker gone too): every row was added without asking. */
+  allLost: boolean;
 }
 
-const RECONCILE_PAGE = 1000;
+/** Rows per page: one SQLite read, one EXISTS pipeline and one addBulk per queue each. */
+const RECONCILE_PAGE = 2500;
+/**
+ * A row younger than this is left to the reactor that wrote it (which adds
+ * its job right after the commit); a reactor that died in between leaves a
+ * row the next pass finds.
+ */
+export const SETTLE_MS = 10_000;
+/** How many of the earliest rows are asked about when the marker is gone: none of them in Redis means Redis lost everything. */
+const LOSS_SAMPLE = 32;
 
 /**
  * A refund the payment centre accepted but never reported on is sent again
@@ -115,41 +179,85 @@ const RECONCILE_PAGE = 1000;
  */
 export const RESUBMIT_UNSETTLED_AFTER_MS = 15 * 60_000;
 
+interface ReconcileOptions {
+  resubmitUnsettledAfterMs?: number;
+  now?: () => number;
+  settleMs?: number;
+  pageSize?: number;
+}
+
+/** A page with what Redis said about it: the rows to add and the ones whose job exists. */
+interface CheckedPage {
+  missing: StoredWork[];
+  present: StoredWork[];
+  settling: number;
+}
+
 /**
  * Makes sure every piece of pending work has its job (ARCHITECTURE.md rule
  * 4): walks the durable pending table and re-creates any job Redis does not
  * have, overdue ones to run at once. Losing every Redis key therefore delays
  * work until the next pass and loses none of it.
+ *
+ * Fast enough to finish well inside a period with tens of thousands of rows:
+ * when the marker says Redis lost everything, rows are added without asking
+ * which exist; otherwise the EXISTS of the next page is under way while the
+ * current page's jobs are added. Pages go in due order, so overdue work is
+ * back (and running) first.
  */
-export async function reconcileWork(
-  store: WorkStore,
-  queues: WorkQueues,
-  options: { resubmitUnsettledAfterMs?: number; now?: () => number } = {},
-): Promise<ReconcileReport> {
-  const report: ReconcileReport = { pending: 0, recreated: 0, resubmitted: 0 };
-  const resubmitAfter = options.resubmitUnsettledAfterMs ?? RESUBMIT_UNSETTLED_AFTER_MS;
+export async function reconcileWork(store: WorkStore, queues: WorkQueues, options: ReconcileOptions = {}): Promise<ReconcileReport> {
   const now = options.now ?? Date.now;
-  let after: { dueAt: number; key: string } | undefined;
-  for (;;) {
-    const page = store.pending(after, RECONCILE_PAGE);
-    if (page.length === 0) return report;
-    report.pending += page.length;
-    const exists = await queues.existing(page);
-    const missing = page.filter((_, i) => !exists[i]);
-    // Still owed although its job finished: a refund submitted whose outcome never came back.
-    const unsettled = page.filter((work, i) => exists[i] && work.queue === 'refunds');
-    let resubmitted = 0;
-    for (const work of unsettled) {
-      const job = await queues.queue('refunds').getJob(work.key);
-      if (!job?.finishedOn || job.failedReason || now() - job.finishedOn < resubmitAfter) continue;
-      await job.remove().catch(() => undefined);
-      missing.push({ ...work, dueAt: now() });
-      resubmitted += 1;
-    }
-    if (missing.length > 0) await queues.add(missing);
-    report.recreated += missing.length - resubmitted;
-    report.resubmitted += resubmitted;
+  const settleMs = options.settleMs ?? SETTLE_MS;
+  const pageSize = options.pageSize ?? RECONCILE_PAGE;
+  const marked = await queues.hasMarker();
+  const allLost = !marked && (await noneQueued(store, queues));
+  // Set before the walk: a Redis that loses its keys during the walk takes the marker with them, and the next pass sees it.
+  if (!marked) await queues.setMarker();
+  const report: ReconcileReport = { pending: 0, recreated: 0, resubmitted: 0, settling: 0, allLost };
+
+  const check = async (page: StoredWork[]): Promise<CheckedPage> => {
+    if (allLost) return { missing: page, present: [], settling: 0 };
+    const asked = page.filter((work) => !queues.isHeld(work.key) && now() - work.createdAt >= settleMs);
+    const exists = await queues.existing(asked);
+    return { missing: asked.filter((_, i) => !exists[i]), present: asked.filter((_, i) => exists[i]), settling: page.length - asked.length };
+  };
+
+  let page = store.pending(undefined, pageSize);
+  let checking = check(page);
+  while (page.length > 0) {
     const last = page[page.length - 1];
-    after = { dueAt: last.dueAt, key: last.key };
+    const next = page.length < pageSize ? [] : store.pending({ dueAt: last.dueAt, key: last.key }, pageSize);
+    const nextChecking = check(next);
+    // Awaited only on the next turn of the loop; a failure of this page's add must not leave it unhandled.
+    nextChecking.catch(() => undefined);
+    const { missing, present, settling } = await checking;
+    const resubmitted = await unsettledRefunds(present, queues, now, options.resubmitUnsettledAfterMs ?? RESUBMIT_UNSETTLED_AFTER_MS);
+    if (missing.length + resubmitted.length > 0) await queues.add([...missing, ...resubmitted]);
+    report.pending += page.length;
+    report.settling += settling;
+    report.recreated += missing.length;
+    report.resubmitted += resubmitted.length;
+    page = next;
+    checking = nextChecking;
   }
+  return report;
+}
+
+/** With the marker gone: whether Redis has none of the earliest pending jobs (lost everything), or the marker merely was never set. */
+async function noneQueued(store: WorkStore, queues: WorkQueues): Promise<boolean> {
+  const sample = store.pending(undefined, LOSS_SAMPLE);
+  return (await queues.existing(sample)).every((exists) => !exists);
+}
+
+/** Refunds still owed although their job finished long ago: submitted, and no outcome came back. Their jobs are taken out to be added again. */
+async function unsettledRefunds(present: readonly StoredWork[], queues: WorkQueues, now: () => number, resubmitAfter: number): Promise<StoredWork[]> {
+  const again: StoredWork[] = [];
+  for (const work of present) {
+    if (work.queue !== 'refunds') continue;
+    const job = await queues.queue('refunds').getJob(work.key);
+    if (!job?.finishedOn || job.failedReason || now() - job.finishedOn < resubmitAfter) continue;
+    await job.remove().catch(() => undefined);
+    again.push({ ...work, dueAt: now() });
+  }
+  return again;
 }

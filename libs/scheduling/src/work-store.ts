@@ -17,6 +17,8 @@ export interface StoredWork {
   caseId: string;
   dueAt: number;
   data: PendingWork['data'];
+  /** When the row was written (ms): a row this young is still being enqueued by the reactor that wrote it. */
+  createdAt: number;
 }
 
 const SCHEMA = `
@@ -27,10 +29,13 @@ const SCHEMA = `
     queue TEXT NOT NULL,
     case_id TEXT NOT NULL,
     due_at INTEGER NOT NULL,
-    data TEXT NOT NULL
+    data TEXT NOT NULL,
+    created_at INTEGER NOT NULL DEFAULT 0
   );
   CREATE INDEX IF NOT EXISTS wk_pending_by_due ON wk_pending (due_at);
 `;
+
+type PendingRow = { key: string; queue: PendingWork['queue']; case_id: string; due_at: number; data: string; created_at: number };
 
 /**
  * The worker's durable state (ARCHITECTURE.md rule 4): the reactor's
@@ -45,27 +50,33 @@ const SCHEMA = `
  */
 export class WorkStore {
   private readonly db: Database.Database;
+  // Prepared once: the reactor applies a batch every few milliseconds under load, and preparing is most of a small batch's cost.
+  private readonly statements: ReturnType<typeof prepare>;
 
-  constructor(path: string) {
+  constructor(
+    path: string,
+    private readonly now: () => number = Date.now,
+  ) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path, { timeout: 5000 });
     this.db.pragma('journal_mode = WAL');
     // Everything here is derived from the log: a power cut that takes the last commit back only makes the batch run again.
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(SCHEMA);
+    addCreatedAt(this.db);
+    this.statements = prepare(this.db);
   }
 
   checkpoint(name: string): number {
-    const row = this.db.prepare('SELECT position FROM wk_checkpoints WHERE name = ?').get(name) as { position: number } | undefined;
-    return row?.position ?? 0;
+    const position = this.statements.checkpoint.get(name) as number | undefined;
+    return position ?? 0;
   }
 
   /** Snapshots of these cases as stored (JSON), for folding the next events onto. */
   caseStates(caseIds: readonly string[]): Map<string, string> {
     const found = new Map<string, string>();
-    const select = this.db.prepare('SELECT state FROM wk_cases WHERE case_id = ?').pluck();
     for (const id of caseIds) {
-      const state = select.get(id) as string | undefined;
+      const state = this.statements.caseState.get(id) as string | undefined;
       if (state !== undefined) found.set(id, state);
     }
     return found;
@@ -78,11 +89,7 @@ export class WorkStore {
    * added, or undefined when the checkpoint was already past `position`.
    */
   apply(name: string, position: number, plan: (storedCheckpoint: number) => WorkChanges): WorkChanges | undefined {
-    const upsertCase = this.db.prepare('INSERT INTO wk_cases (case_id, state) VALUES (?, ?) ON CONFLICT (case_id) DO UPDATE SET state = excluded.state');
-    const dropCase = this.db.prepare('DELETE FROM wk_cases WHERE case_id = ?');
-    const insertWork = this.db.prepare('INSERT OR IGNORE INTO wk_pending (key, queue, case_id, due_at, data) VALUES (?, ?, ?, ?, ?)');
-    const deleteWork = this.db.prepare('DELETE FROM wk_pending WHERE key = ?');
-    const saveCheckpoint = this.db.prepare('INSERT INTO wk_checkpoints (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position');
+    const { upsertCase, dropCase, insertWork, deleteWork, saveCheckpoint } = this.statements;
     const run = this.db.transaction((): WorkChanges | undefined => {
       const stored = this.checkpoint(name);
       if (stored >= position) return undefined;
@@ -92,7 +99,8 @@ export class WorkStore {
         else upsertCase.run(caseId, state);
       }
       for (const key of changes.removed) deleteWork.run(key);
-      for (const work of changes.added) insertWork.run(work.key, work.queue, work.caseId, work.dueAt, JSON.stringify(work.data));
+      const createdAt = this.now();
+      for (const work of changes.added) insertWork.run(work.key, work.queue, work.caseId, work.dueAt, JSON.stringify(work.data), createdAt);
       saveCheckpoint.run(name, position);
       return changes;
     });
@@ -101,26 +109,43 @@ export class WorkStore {
 
   /** Pending work in due order, a page at a time (the reconciler walks all of it). */
   pending(afterKey: { dueAt: number; key: string } | undefined, limit: number): StoredWork[] {
-    const rows = (
-      afterKey
-        ? this.db
-            .prepare('SELECT key, queue, case_id, due_at, data FROM wk_pending WHERE (due_at, key) > (?, ?) ORDER BY due_at, key LIMIT ?')
-            .all(afterKey.dueAt, afterKey.key, limit)
-        : this.db.prepare('SELECT key, queue, case_id, due_at, data FROM wk_pending ORDER BY due_at, key LIMIT ?').all(limit)
-    ) as { key: string; queue: PendingWork['queue']; case_id: string; due_at: number; data: string }[];
-    return rows.map((r) => ({ key: r.key, queue: r.queue, caseId: r.case_id, dueAt: r.due_at, data: JSON.parse(r.data) as PendingWork['data'] }));
+    const rows = (afterKey ? this.statements.pageAfter.all(afterKey.dueAt, afterKey.key, limit) : this.statements.firstPage.all(limit)) as PendingRow[];
+    return rows.map((r) => ({ key: r.key, queue: r.queue, caseId: r.case_id, dueAt: r.due_at, data: JSON.parse(r.data) as PendingWork['data'], createdAt: r.created_at }));
   }
 
   pendingCount(): number {
-    return (this.db.prepare('SELECT count(*) FROM wk_pending').pluck().get() as number) ?? 0;
+    return (this.statements.count.get() as number | undefined) ?? 0;
   }
 
   /** Whether this piece of work is still owed (a job whose work was dropped has nothing to do). */
   isPending(key: string): boolean {
-    return this.db.prepare('SELECT 1 FROM wk_pending WHERE key = ?').get(key) !== undefined;
+    return this.statements.isPending.get(key) !== undefined;
   }
 
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+/** A file from before `created_at` gets the column; its rows read as old, so the reconciler checks them at once. */
+function addCreatedAt(db: Database.Database): void {
+  const columns = db.prepare("SELECT name FROM pragma_table_info('wk_pending')").pluck().all() as string[];
+  if (!columns.includes('created_at')) db.exec('ALTER TABLE wk_pending ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0');
+}
+
+function prepare(db: Database.Database) {
+  const columns = 'key, queue, case_id, due_at, data, created_at';
+  return {
+    checkpoint: db.prepare('SELECT position FROM wk_checkpoints WHERE name = ?').pluck(),
+    saveCheckpoint: db.prepare('INSERT INTO wk_checkpoints (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position'),
+    caseState: db.prepare('SELECT state FROM wk_cases WHERE case_id = ?').pluck(),
+    upsertCase: db.prepare('INSERT INTO wk_cases (case_id, state) VALUES (?, ?) ON CONFLICT (case_id) DO UPDATE SET state = excluded.state'),
+    dropCase: db.prepare('DELETE FROM wk_cases WHERE case_id = ?'),
+    insertWork: db.prepare('INSERT OR IGNORE INTO wk_pending (key, queue, case_id, due_at, data, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
+    deleteWork: db.prepare('DELETE FROM wk_pending WHERE key = ?'),
+    firstPage: db.prepare(`SELECT ${columns} FROM wk_pending ORDER BY due_at, key LIMIT ?`),
+    pageAfter: db.prepare(`SELECT ${columns} FROM wk_pending WHERE (due_at, key) > (?, ?) ORDER BY due_at, key LIMIT ?`),
+    count: db.prepare('SELECT count(*) FROM wk_pending').pluck(),
+    isPending: db.prepare('SELECT 1 FROM wk_pending WHERE key = ?'),
+  };
 }
