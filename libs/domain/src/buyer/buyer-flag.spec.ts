@@ -1,5 +1,5 @@
 import { admin, agent, arbitrator, buyer, integration, merchant, system } from '../testing';
-import { buyerStream, decideBuyerFlag, foldBuyerFlag, initialBuyerFlagState, type BuyerCommand, type BuyerFlagState, type RecordedBuyerEvent } from './buyer-flag';
+import { abuseFlagReason, buyerStream, decideBuyerFlag, foldBuyerFlag, initialBuyerFlagState, type BuyerCommand, type BuyerFlagState, type RecordedBuyerEvent } from './buyer-flag';
 
 const flag = (reason: string, actor = admin): BuyerCommand => ({ type: 'flag-buyer', actor, data: { buyerId: 'u-1', reason } });
 const unflag = (reason?: string, actor = admin): BuyerCommand => ({ type: 'unflag-buyer', actor, data: { buyerId: 'u-1', ...(reason !== undefined ? { reason } : {}) } });
@@ -51,5 +51,29 @@ describe('buyer flag', () => {
     expect(decided(flagged, flag('abuse rule: again', system))).toEqual([]);
     expect(decideBuyerFlag(flagged, unflag('no longer abusive', system))).toMatchObject({ ok: false, refusal: { type: 'RoleNotPermitted', action: 'unflag-buyer', role: 'system' } });
     expect(decideBuyerFlag(initialBuyerFlagState, flag('   ', system))).toMatchObject({ ok: false, refusal: { rule: 'reason_required' } });
+  });
+});
+
+const flaggedEvent = { type: 'BuyerFlagged', data: { buyerId: 'u-1', reason: 'abuse' }, metadata: { occurredAt: '2025-03-01T08:00:00.000Z' } } as RecordedBuyerEvent;
+const clearedEvent = { type: 'BuyerUnflagged', data: { buyerId: 'u-1' }, metadata: { occurredAt: '2025-03-02T08:00:00.000Z' } } as RecordedBuyerEvent;
+const reported = { reasons: ['refunded 83.3% of what its orders paid over 6 cases (rule: 50% from 3 cases)', '5 of 6 cases refunded as refund_only with nothing returned (rule: 60% from 3 cases)'] };
+
+describe('abuseFlagReason', () => {
+  it('flags a buyer never flagged as soon as the report names it, saying which rules and the figures', () => {
+    expect(abuseFlagReason(initialBuyerFlagState, reported, 0)).toBe(
+      'abuse rule: refunded 83.3% of what its orders paid over 6 cases (rule: 50% from 3 cases); 5 of 6 cases refunded as refund_only with nothing returned (rule: 60% from 3 cases)',
+    );
+  });
+
+  it('leaves a flagged buyer, and a buyer the report names for nothing', () => {
+    expect(abuseFlagReason(foldBuyerFlag([flaggedEvent]), reported, 3)).toBeUndefined();
+    expect(abuseFlagReason(initialBuyerFlagState, { reasons: [] }, 0)).toBeUndefined();
+  });
+
+  it('leaves a cleared flag cleared until the buyer requests another case after the clear', () => {
+    const state = foldBuyerFlag([flaggedEvent, clearedEvent]);
+    expect(abuseFlagReason(state, reported, 0)).toBeUndefined();
+    expect(abuseFlagReason(state, reported, 1)).toMatch(/^abuse rule: refunded 83\.3%.*; 1 case since the flag was cleared on 2025-03-02T08:00:00\.000Z$/);
+    expect(abuseFlagReason(state, reported, 2)).toMatch(/; 2 cases since the flag was cleared on/);
   });
 });
