@@ -116,37 +116,38 @@ describe('WebhookPlanner on a SQLite file', () => {
 
   it('a restart re-reads the log after a checkpoint that lagged and writes nothing twice', () => {
     let now = 0;
-    const log = [subscribed('w1', ['CaseNoteAdded']), event('aftersales-c1', 'CaseNoteAdded'), event('aftersales-c2', 'CaseNoteAdded')];
     const first = open();
     const planner = plannerOn(first, () => now);
     planner.resume();
-    expect(planner.apply(log, 3)).toEqual([
+    planner.apply(notes(2), 2);
+    const log = [subscribed('w1', ['CaseNoteAdded']), event('aftersales-c1', 'CaseNoteAdded'), event('aftersales-c2', 'CaseNoteAdded')];
+    expect(planner.apply(log, 5)).toEqual([
       { webhookId: 'w1', caseId: 'c1' },
       { webhookId: 'w1', caseId: 'c2' },
     ]);
     // One delivered, one a dead letter: a second reading must not make them pending again.
     first.recordDelivered(first.head({ webhookId: 'w1', caseId: 'c1' })!, 10);
     first.recordFailed(first.head({ webhookId: 'w1', caseId: 'c2' })!, 'answered 410', 10, undefined);
-    const unwanted = notes(20);
+    // Within the second of the last checkpoint-only write: owed, not stored.
     now = 100;
+    const unwanted = notes(20);
     log.push(...unwanted);
-    planner.apply(unwanted, 23);
-    expect(first.checkpoint(WEBHOOK_CHECKPOINT)).toBe(3);
+    planner.apply(unwanted, 25);
+    expect(first.checkpoint(WEBHOOK_CHECKPOINT)).toBe(5);
 
     // Killed without storing what it owed; a new process reads from the stored checkpoint, with a batch that straddles it.
     first.close();
     const second = open();
     const restarted = plannerOn(second, () => now);
-    expect(restarted.resume()).toBe(3);
-    const more = [event('aftersales-c1', 'CaseNoteAdded')];
-    log.push(...more);
-    expect(restarted.apply(log.slice(1), 24)).toEqual([{ webhookId: 'w1', caseId: 'c1' }]);
-    expect(restarted.apply(log, 24)).toBeUndefined();
-    expect(deliveryIds()).toEqual(['w1-2', 'w1-24', 'w1-3'].sort());
-    expect(second.delivery('w1-2')).toMatchObject({ status: 'delivered', attempts: 1 });
-    expect(second.delivery('w1-3')).toMatchObject({ status: 'dead', attempts: 1 });
+    expect(restarted.resume()).toBe(5);
+    log.push(event('aftersales-c1', 'CaseNoteAdded'));
+    expect(restarted.apply(log.slice(1), 26)).toEqual([{ webhookId: 'w1', caseId: 'c1' }]);
+    expect(restarted.apply(log, 26)).toBeUndefined();
+    expect(deliveryIds()).toEqual(['w1-26', 'w1-4', 'w1-5']);
+    expect(second.delivery('w1-4')).toMatchObject({ status: 'delivered', attempts: 1 });
+    expect(second.delivery('w1-5')).toMatchObject({ status: 'dead', attempts: 1 });
     expect(second.counts()).toEqual({ pending: 1, delivered: 1, dead: 1 });
-    expect(second.checkpoint(WEBHOOK_CHECKPOINT)).toBe(24);
+    expect(second.checkpoint(WEBHOOK_CHECKPOINT)).toBe(26);
   });
 
   it('never moves the checkpoint past a batch whose deliveries were not written', () => {
