@@ -31,7 +31,9 @@ export class SystemCommands {
       if (!(error instanceof CommandRefusedError)) throw error;
       const refusal = error.refusal;
       const reason = refusal.type === 'BusinessRuleBroken' ? refusal.rule : refusal.type === 'Conflict' ? refusal.reason : refusal.type;
-      this.logger.debug?.(`${command.type} on case ${caseId} refused (${reason}): ${error.message}`);
+      // A job for a case with no stream (made by hand, or its request abandoned) acts on nothing: it is dropped, and said so where operators look.
+      if (refusal.type === 'NotFound') this.logger.warn(`${command.type} job ${jobId} dropped: there is no case ${caseId}`);
+      else this.logger.debug?.(`${command.type} on case ${caseId} refused (${reason}): ${error.message}`);
       return { kind: 'refused', reason };
     }
   }
