@@ -1,6 +1,7 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import type { Job } from 'bullmq';
 import { WORKER_NAME, type JobData, type PendingWork } from '@aftersales/scheduling';
+import { STALLED_JOBS } from './stalled-jobs';
 import { SystemCommands, WORKER_ACTOR } from '../system-commands';
 
 type DeadlineWork = Extract<PendingWork, { queue: 'deadlines' }>;
@@ -13,7 +14,7 @@ export class DeadlineNotDueError extends Error {}
  * the case's (the party may have acted first) and refuses one delivered
  * early, which BullMQ then tries again.
  */
-@Processor('deadlines', { concurrency: 64, name: WORKER_NAME })
+@Processor('deadlines', { concurrency: 64, name: WORKER_NAME, ...STALLED_JOBS })
 export class DeadlineProcessor extends WorkerHost {
   constructor(private readonly commands: SystemCommands) {
     super();

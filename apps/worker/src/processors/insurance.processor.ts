@@ -3,6 +3,7 @@ import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { ProviderRejectedError, SHIPPING_INSURER, type ShippingInsurer } from '@aftersales/integrations';
 import { WORKER_NAME, type JobData, type PendingWork } from '@aftersales/scheduling';
+import { STALLED_JOBS } from './stalled-jobs';
 import { SystemCommands, WORKER_ACTOR } from '../system-commands';
 
 type InsuranceWork = Extract<PendingWork, { queue: 'insurance' }>;
@@ -12,7 +13,7 @@ type InsuranceWork = Extract<PendingWork, { queue: 'insurance' }>;
  * (`ShippingInsuranceClaimed`) and records the insurer's payment
  * (`ShippingInsurancePaid`). The claim id is the insurer's idempotency key.
  */
-@Processor('insurance', { concurrency: 8, name: WORKER_NAME })
+@Processor('insurance', { concurrency: 8, name: WORKER_NAME, ...STALLED_JOBS })
 export class InsuranceProcessor extends WorkerHost {
   private readonly logger = new Logger(InsuranceProcessor.name);
 

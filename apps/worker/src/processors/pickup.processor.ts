@@ -3,6 +3,7 @@ import { Processor, WorkerHost } from '@nestjs/bullmq';
 import type { Job } from 'bullmq';
 import { CARRIER, ProviderRejectedError, type Carrier } from '@aftersales/integrations';
 import { WORKER_NAME, type JobData, type PendingWork } from '@aftersales/scheduling';
+import { STALLED_JOBS } from './stalled-jobs';
 import { SystemCommands, WORKER_ACTOR } from '../system-commands';
 
 type PickupWork = Extract<PendingWork, { queue: 'pickups' }>;
@@ -13,7 +14,7 @@ type PickupWork = Extract<PendingWork, { queue: 'pickups' }>;
  * id, so a booking retried after a crash is the same parcel; one the
  * carrier refuses leaves the buyer to ship the return themselves.
  */
-@Processor('pickups', { concurrency: 16, name: WORKER_NAME })
+@Processor('pickups', { concurrency: 16, name: WORKER_NAME, ...STALLED_JOBS })
 export class PickupProcessor extends WorkerHost {
   private readonly logger = new Logger(PickupProcessor.name);
 

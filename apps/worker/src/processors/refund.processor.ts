@@ -4,6 +4,7 @@ import type { Job } from 'bullmq';
 import { PAYMENT_CENTRE, ProviderRejectedError, ProviderRetryableError, type PaymentCentre } from '@aftersales/integrations';
 import { REFUND_ATTEMPTS, WORKER_NAME, type JobData, type PendingWork } from '@aftersales/scheduling';
 import { INTEGRATION_ACTOR, SystemCommands } from '../system-commands';
+import { STALLED_JOBS } from './stalled-jobs';
 
 type RefundWork = Extract<PendingWork, { queue: 'refunds' }>;
 
@@ -16,7 +17,7 @@ type RefundWork = Extract<PendingWork, { queue: 'refunds' }>;
  * job of its own after a back-off, and after REFUND_ATTEMPTS the failure is
  * final and the case goes to the agent pool.
  */
-@Processor('refunds', { concurrency: 32, name: WORKER_NAME })
+@Processor('refunds', { concurrency: 32, name: WORKER_NAME, ...STALLED_JOBS })
 export class RefundProcessor extends WorkerHost {
   constructor(
     @Inject(PAYMENT_CENTRE) private readonly payments: PaymentCentre,
