@@ -1,4 +1,19 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { INestApplicationContext } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { Test } from '@nestjs/testing';
+import { Queue, Worker, type Job } from 'bullmq';
+import { ApplicationModule, EVENT_STORE, ExecuteCaseCommand, ExecuteOrderCommand, InfrastructureModule, type CommandOrigin } from '@aftersales/application';
 import { loadConfig } from '@aftersales/config';
+import { caseStream, foldCase, inAgentPool, type CaseState, type RecordedCaseEvent } from '@aftersales/domain';
+import type { EventStore } from '@aftersales/event-store';
+import { JOB_OPTIONS, LocalRedisServer, REFUND_ATTEMPTS, bullConnection, pendingWork, type JobData, type PendingWork } from '@aftersales/scheduling';
+import { RefundProcessor } from '../../apps/worker/src/processors/refund.processor';
+import { SystemCommands } from '../../apps/worker/src/system-commands';
+import { buildOrder } from '../e2e/support/orders';
 import {
   HttpCarrier,
   HttpPaymentCentre,
@@ -9,7 +24,7 @@ import {
   type PickupBooking,
   type RefundSubmission,
 } from '@aftersales/integrations';
-import { answer, FakeServer, refusedUrl, verifiedSignature, type Responder } from './outbound-support';
+import { answer, FakeServer, refusedUrl, sleep, verifiedSignature, type Responder } from './outbound-support';
 
 const SECRET = 'whsec-outbound-test';
 
@@ -210,5 +225,165 @@ describe('HTTP adapters against a local provider', () => {
       provider.respondWith((_request, response) => answer(response, 422, { error: 'order not insured' }));
       expect(await outcome(insurer.claim(claim))).toBeInstanceOf(ProviderRejectedError);
     });
+  });
+});
+
+// The refund worker (RefundProcessor as apps/worker runs it) against a payment
+// centre that misbehaves, on a real SQLite store and a redis-server of its
+// own: each refund attempt is a BullMQ job tried JOB_OPTIONS.refunds.attempts
+// times (the back-off shortened, nothing else), every try under the refund's
+// id as Idempotency-Key, and what the case records is what the command path
+// decides. The jobs are the ones the reactor would add: pendingWork of the
+// case as it stands.
+
+const ORDER_SYSTEM = { role: 'integration', id: 'order-system' } as const;
+const BUYER = { role: 'buyer', id: 'b-outbound' } as const;
+/** The shortest wait the adapter allows a provider here: a test of "no answer" should not sleep through 10 s. */
+const PROVIDER_TIMEOUT_MS = 300;
+
+describe('the refund worker against a payment centre that misbehaves', () => {
+  let dir: string;
+  let redis: LocalRedisServer;
+  let app: INestApplicationContext;
+  let store: EventStore;
+  let bus: CommandBus;
+  let provider: FakeServer;
+  let queue: Queue;
+  let worker: Worker;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'outbound-worker-'));
+    redis = await LocalRedisServer.start({ dir: join(dir, 'redis'), persistent: false });
+    const config = loadConfig({ LOG_LEVEL: 'silent', SQLITE_PATH: join(dir, 'aftersales.db'), REDIS_URL: redis.url });
+    const moduleRef = await Test.createTestingModule({ imports: [InfrastructureModule.forRoot(config), ApplicationModule] }).compile();
+    moduleRef.useLogger(false);
+    app = await moduleRef.init();
+    store = app.get<EventStore>(EVENT_STORE);
+    bus = app.get(CommandBus);
+    queue = new Queue('refunds', { connection: bullConnection(redis.url) });
+  });
+
+  beforeEach(async () => {
+    provider = await FakeServer.start();
+    const processor = new RefundProcessor(new HttpPaymentCentre({ url: `${provider.url}/refunds`, secret: SECRET, timeoutMs: PROVIDER_TIMEOUT_MS }), new SystemCommands(bus));
+    worker = new Worker('refunds', (job: Job<JobData<Extract<PendingWork, { queue: 'refunds' }>>>) => processor.process(job), {
+      connection: bullConnection(redis.url),
+      concurrency: 4,
+    });
+  });
+
+  afterEach(async () => {
+    await worker.close();
+    await provider.close();
+  });
+
+  afterAll(async () => {
+    await queue?.close();
+    await app?.close();
+    await redis?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const origin = (actor: CommandOrigin['actor']): CommandOrigin => ({ actor, channel: 'api', correlationId: randomUUID() });
+
+  /** A refund_only case on an order not shipped yet: approved on request (refund_before_shipment), its refund issued. */
+  async function refundingCase(): Promise<string> {
+    const orderId = `o-${randomUUID()}`;
+    const snapshot = buildOrder({ buyerId: BUYER.id, merchantId: 'm-outbound', businessLine: 'home', lines: [{ unitPrice: 20_000 }] });
+    await bus.execute(new ExecuteOrderCommand(orderId, { type: 'register', actor: ORDER_SYSTEM, data: { orderId, ...snapshot } }, origin(ORDER_SYSTEM)));
+    const caseId = `c-${randomUUID()}`;
+    const data = { caseId, orderId, kind: 'refund_only', reason: 'changed_mind', lines: [{ lineId: 'L1', quantity: 1 }], channel: 'api', pickup: false } as const;
+    await bus.execute(new ExecuteCaseCommand(caseId, { type: 'request', actor: BUYER, data }, origin(BUYER)));
+    expect((await caseState(caseId)).status).toBe('refunding');
+    return caseId;
+  }
+
+  async function caseState(caseId: string): Promise<CaseState> {
+    const events = await store.readStream(caseStream(caseId));
+    return foldCase(events.map((e) => ({ type: e.type, data: e.data, metadata: { occurredAt: e.metadata.occurredAt } }) as RecordedCaseEvent));
+  }
+
+  async function refundEvents(caseId: string): Promise<Array<{ type: string; data: any }>> {
+    return (await store.readStream(caseStream(caseId))).filter((e) => e.type.startsWith('Refund')).map((e) => ({ type: e.type, data: e.data }));
+  }
+
+  /** The refund job the reactor would add now, run to its end (every try used up, or done); undefined when nothing is owed. */
+  async function runOwedRefundJob(caseId: string): Promise<Job | undefined> {
+    const owed = pendingWork(await caseState(caseId)).filter((w) => w.queue === 'refunds');
+    if (owed.length === 0) return undefined;
+    expect(owed).toHaveLength(1);
+    const [work] = owed;
+    const data: JobData = { caseId: work.caseId, dueAt: work.dueAt, work: work.data };
+    const job = await queue.add('refunds', data, { ...JOB_OPTIONS.refunds, backoff: { type: 'fixed', delay: 10 }, jobId: work.key });
+    for (const until = Date.now() + 20_000; Date.now() < until; await sleep(25)) {
+      const now = await queue.getJob(job.id!);
+      if (now?.finishedOn) return now;
+    }
+    throw new Error(`${job.id} did not finish`);
+  }
+
+  it('garbage, 5xx and no answer are retried under the same key, then recorded; after the last attempt the refund waits for a person, and nothing was paid', async () => {
+    const caseId = await refundingCase();
+    const refundId = (await caseState(caseId)).refunds[0].refundId;
+    const misbehaviours: Responder[] = [
+      (_q, r) => answer(r, 500, { error: 'internal error' }),
+      (_q, r) => answer(r, 200, '<html>proxy login</html>'),
+      () => undefined, // holds the request: no answer within the timeout
+      (_q, r) => answer(r, 503, { error: 'maintenance' }, { 'Retry-After': '1' }),
+      (_q, r) => answer(r, 200, '{"providerRef":'),
+    ];
+    provider.respondWith((request, response, index) => misbehaviours[index % misbehaviours.length](request, response, index));
+
+    const tries = JOB_OPTIONS.refunds.attempts ?? 1;
+    for (let attempt = 1; attempt <= REFUND_ATTEMPTS; attempt += 1) {
+      const job = await runOwedRefundJob(caseId);
+      // Every try of the job reached the payment centre; the last one's failure was recorded, as this attempt's.
+      expect({ attempt, state: await job?.getState(), tried: job?.attemptsMade, result: job?.returnvalue }).toEqual({
+        attempt,
+        state: 'completed',
+        tried: tries,
+        result: `failed (attempt ${attempt}${attempt === REFUND_ATTEMPTS ? ', final' : ''})`,
+      });
+      expect(provider.received).toHaveLength(attempt * tries);
+    }
+
+    // Dead-lettered: the refund failed for good, no job is owed any more, and the case is in the agent pool.
+    expect(await runOwedRefundJob(caseId)).toBeUndefined();
+    const state = await caseState(caseId);
+    expect(state.refunds[0]).toMatchObject({ refundId, status: 'failed', attempts: REFUND_ATTEMPTS });
+    expect(state.status !== 'none' && inAgentPool(state, false)).toBe(true);
+    const failures = (await refundEvents(caseId)).filter((e) => e.type === 'RefundFailed');
+    expect(failures.map((e) => [e.data.attempt, e.data.final])).toEqual([
+      [1, false],
+      [2, false],
+      [3, false],
+      [4, false],
+      [5, true],
+    ]);
+    expect(failures.map((e) => e.data.error)).toEqual(failures.map(() => expect.stringMatching(/^payments /)));
+    // Thirty requests, one key, none answered with a payment.
+    expect(new Set(provider.received.map((r) => r.headers['idempotency-key']))).toEqual(new Set([refundId]));
+    expect((await refundEvents(caseId)).map((e) => e.type)).not.toContain('RefundSettled');
+  });
+
+  it('a payment centre that pays but answers too late is asked again under the same key, answers a second time with the same payment, and pays once', async () => {
+    const caseId = await refundingCase();
+    const refundId = (await caseState(caseId)).refunds[0].refundId;
+    const paid = new Map<string, string>();
+    provider.respondWith((request, response) => {
+      const key = String(request.headers['idempotency-key']);
+      const known = paid.get(key);
+      if (known) return answer(response, 200, { providerRef: known });
+      // Pays, then answers after the worker stopped waiting.
+      paid.set(key, `pay-${paid.size + 1}`);
+      setTimeout(() => answer(response, 201, { providerRef: paid.get(key) }), PROVIDER_TIMEOUT_MS * 3);
+    });
+
+    const job = await runOwedRefundJob(caseId);
+    expect({ state: await job?.getState(), tried: job?.attemptsMade, result: job?.returnvalue }).toEqual({ state: 'completed', tried: 2, result: 'submitted (pay-1)' });
+    expect(provider.received.map((r) => r.headers['idempotency-key'])).toEqual([refundId, refundId]);
+    expect([...paid]).toEqual([[refundId, 'pay-1']]);
+    // Nothing recorded as failed: the refund waits for the payment centre's callback, still owed (the reconciler's to send again if it never comes).
+    expect((await refundEvents(caseId)).map((e) => e.type)).toEqual(['RefundIssued']);
   });
 });
