@@ -18,7 +18,9 @@ import {
   type PendingWork,
   type QueueName,
 } from '@aftersales/scheduling';
+import type { AppConfig } from '@aftersales/config';
 import { CaseWorkReactor } from '../../apps/worker/src/case-work.reactor';
+import { WorkReconciler } from '../../apps/worker/src/work-reconciler';
 
 jest.setTimeout(60_000);
 
@@ -127,6 +129,26 @@ describe('reconcileWork', () => {
     owe(works);
     await workQueues.add(works);
     expect(await reconcileWork(work, workQueues, { settleMs: 0 })).toMatchObject({ pending: 100, recreated: 0, allLost: false });
+  });
+
+  it('puts the jobs back within seconds of Redis losing everything, not a period later', async () => {
+    const now = Date.now();
+    owe(Array.from({ length: 300 }, (_, i) => deadline(i, now + 3_600_000 + i)));
+    // A period far longer than the test: only the look at the marker between passes can bring the jobs back in time.
+    const reconciler = new WorkReconciler(work, workQueues, { worker: { reconcileIntervalMs: 60_000 } } as AppConfig);
+    reconciler.onApplicationBootstrap();
+    try {
+      await reconciler.runOnce();
+      expect(await queues.get('deadlines')!.getDelayedCount()).toBe(300);
+      const before = reconciler.totals.recreated;
+      await redis.flushall();
+      const flushed = Date.now();
+      while ((await queues.get('deadlines')!.getDelayedCount()) < 300 && Date.now() - flushed < 10_000) await new Promise((r) => setTimeout(r, 50));
+      expect(await queues.get('deadlines')!.getDelayedCount()).toBe(300);
+      expect(reconciler.totals.recreated - before).toBe(300);
+    } finally {
+      await reconciler.onModuleDestroy();
+    }
   });
 
   it('leaves rows written moments ago to their reactor, and re-creates them a pass later when that reactor never added them', async () => {

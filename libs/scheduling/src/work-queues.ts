@@ -224,15 +224,17 @@ export async function reconcileWork(store: WorkStore, queues: WorkQueues, option
 
   let page = store.pending(undefined, pageSize);
   let checking = check(page);
+  // The previous page's add, still running in Redis while this page's is prepared and sent.
+  let adding: Promise<void> = Promise.resolve();
   while (page.length > 0) {
     const last = page[page.length - 1];
     const next = page.length < pageSize ? [] : store.pending({ dueAt: last.dueAt, key: last.key }, pageSize);
-    const nextChecking = check(next);
-    // Awaited only on the next turn of the loop; a failure of this page's add must not leave it unhandled.
-    nextChecking.catch(() => undefined);
+    const nextChecking = quiet(check(next));
     const { missing, present, settling } = await checking;
     const resubmitted = await unsettledRefunds(present, queues, now, options.resubmitUnsettledAfterMs ?? RESUBMIT_UNSETTLED_AFTER_MS);
-    if (missing.length + resubmitted.length > 0) await queues.add([...missing, ...resubmitted]);
+    const added = quiet(missing.length + resubmitted.length > 0 ? queues.add([...missing, ...resubmitted]) : Promise.resolve());
+    await adding;
+    adding = added;
     report.pending += page.length;
     report.settling += settling;
     report.recreated += missing.length;
@@ -240,7 +242,14 @@ export async function reconcileWork(store: WorkStore, queues: WorkQueues, option
     page = next;
     checking = nextChecking;
   }
+  await adding;
   return report;
+}
+
+/** A promise awaited later: should the pass fail before that, its rejection is not reported as unhandled (the pass's own error is). */
+function quiet<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
 }
 
 /** With the marker gone: whether Redis has none of the earliest pending jobs (lost everything), or the marker merely was never set. */
