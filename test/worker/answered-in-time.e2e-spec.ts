@@ -16,7 +16,6 @@ jest.setTimeout(90_000);
 // the due time has long passed nothing has happened on the party's behalf.
 
 const MERCHANT = 'm-in-time';
-const SHORT_MS = 4000;
 /** How long past the due time a deadline that wrongly fired would have shown: reconciler pass, job pick-up, a loaded machine. */
 const MARGIN_MS = 4000;
 const WEBHOOK_SECRET = 'aftersales-development-webhook-secret-do-not-use-in-production';
