@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { DEADLINE_NAMES, caseStream, type DeadlineName, type RecordedCaseEvent } from '@aftersales/domain';
@@ -162,6 +163,23 @@ describe('reconcileWork', () => {
     const later = () => Date.now() + SETTLE_MS;
     expect(await reconcileWork(work, workQueues, { now: later })).toMatchObject({ pending: 1, recreated: 1, settling: 0 });
     expect(await redis.exists(queues.get('deadlines')!.toKey(lateWork.key))).toBe(1);
+  });
+
+  it('reads the pending rows of a file written before rows had a creation time as old: checked, and re-created, at once', async () => {
+    const path = join(dir, `old-${Date.now()}.db`);
+    const old = new Database(path);
+    old.exec('CREATE TABLE wk_pending (key TEXT PRIMARY KEY, queue TEXT NOT NULL, case_id TEXT NOT NULL, due_at INTEGER NOT NULL, data TEXT NOT NULL)');
+    const owed = deadline(7, Date.now() + 60_000);
+    old.prepare('INSERT INTO wk_pending VALUES (?, ?, ?, ?, ?)').run(owed.key, owed.queue, owed.caseId, owed.dueAt, JSON.stringify(owed.data));
+    old.close();
+    const upgraded = new WorkStore(path);
+    try {
+      await workQueues.setMarker();
+      expect(upgraded.pending(undefined, 10)).toEqual([expect.objectContaining({ key: owed.key, createdAt: 0 })]);
+      expect(await reconcileWork(upgraded, workQueues)).toMatchObject({ pending: 1, recreated: 1, settling: 0 });
+    } finally {
+      upgraded.close();
+    }
   });
 
   it('does not count work its reactor committed and is still adding as lost', async () => {
