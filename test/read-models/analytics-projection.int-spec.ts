@@ -200,10 +200,11 @@ describe.each(DIALECTS)('case_analytics projection on %s', (dialect) => {
           deadlineDecidedRate: 1,
           expressRefunds: 0,
           expressDisputed: 0,
-          firstResponseP50: 48 * 3600,
-          firstResponseP90: 48 * 3600,
-          resolutionP50: 49 * 3600,
-          resolutionP90: 49 * 3600,
+          // Percentiles are the upper bounds of their histogram buckets: 48 h falls in 172,032–174,079 s, 49 h in 176,128–178,175 s.
+          firstResponseP50: 174_079,
+          firstResponseP90: 174_079,
+          resolutionP50: 178_175,
+          resolutionP90: 178_175,
           ratingAvg: 5,
           nps: 100,
         },
@@ -216,8 +217,9 @@ describe.each(DIALECTS)('case_analytics projection on %s', (dialect) => {
           deadlineDecidedRate: 0,
           expressRefunds: 1,
           expressDisputed: 1,
-          firstResponseP50: 3600,
-          firstResponseP90: 3600,
+          // 1 h: bucket 3,584–3,615 s.
+          firstResponseP50: 3615,
+          firstResponseP90: 3615,
           resolutionP50: null,
           resolutionP90: null,
           ratingAvg: 1,
@@ -257,8 +259,9 @@ describe.each(DIALECTS)('case_analytics projection on %s', (dialect) => {
     await given(t.store, caseAnalyticsProjection, [...answered.flatMap((c) => c.events), ...waiting.events, ...other.events]);
     const summary = await new AnalyticsQuery(t.store).summary({ from: '2026-06-01T00:00:00.000Z', to: '2026-06-03T00:00:00.000Z' }, 'day');
     expect(summary.items.map((i) => [i.key, i.cases, i.firstResponseP50, i.firstResponseP90, i.resolutionP50])).toEqual([
-      ['2026-06-01', 11, 5 * 3600, 9 * 3600, null],
-      ['2026-06-02', 1, 7 * 3600, 7 * 3600, null],
+      // Exact: 5 h and 9 h, 7 h; reported: the upper bounds of their buckets (17,920–18,175, 32,256–32,511, 25,088–25,343 s).
+      ['2026-06-01', 11, 18_175, 32_511, null],
+      ['2026-06-02', 1, 25_343, 25_343, null],
     ]);
   });
 });

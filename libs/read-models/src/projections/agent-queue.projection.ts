@@ -1,14 +1,9 @@
-import type { Compilable, Kysely } from 'kysely';
 import { inAgentPool, initialCaseState, isOpenStatus, type AfterSalesCase, type CaseState } from '@aftersales/domain';
 import type { StoredEvent } from '@aftersales/event-store';
-import type { AgentQueueRow, ReadModelTables } from '../store/tables';
-import { byCase, CASE_EVENT_TYPES, foldCaseEvents, nextDeadline } from './case-events';
+import { lookupChunks, upsertRows, type UpsertSpec } from '../store/row-statements';
+import type { AgentQueueRow } from '../store/tables';
+import { byCase, CASE_EVENT_TYPES, foldCaseEvents, knownCaseIds, nextDeadline } from './case-events';
 import { defineProjection } from './projection';
-
-/** Rows per INSERT: 17 columns each, under SQLite's (32,766) and PostgreSQL's (65,535) parameter limits. */
-const ROWS_PER_STATEMENT = 1000;
-/** Ids per `IN (...)` lookup. */
-const IDS_PER_LOOKUP = 500;
 
 export const AGENT_QUEUE = 'agent_queue';
 
@@ -33,6 +28,10 @@ const UPDATED_COLUMNS = [
   'revision',
   'state',
 ] as const satisfies ReadonlyArray<Exclude<keyof AgentQueueRow, 'case_id'>>;
+
+/** A row is a function of its case's state and its buyer's flag, nothing else. */
+const UPSERT: UpsertSpec<'rm_agent_queue'> = { table: 'rm_agent_queue', columns: ['case_id', ...UPDATED_COLUMNS], conflict: ['case_id'], update: UPDATED_COLUMNS };
+const UPSERT_BUYER: UpsertSpec<'rm_agent_queue_buyers'> = { table: 'rm_agent_queue_buyers', columns: ['buyer_id', 'flagged'], conflict: ['buyer_id'], update: ['flagged'] };
 
 /** What a batch reads before it writes: the folded cases it touches and the flags of their buyers. */
 export interface AgentQueueLoaded {
@@ -93,12 +92,12 @@ export const agentQueueProjection = defineProjection<AgentQueueLoaded>({
     const flagChanged = [...flagsIn(events).keys()];
     const cases = new Map<string, CaseState>();
     const buyers = new Set<string>(flagChanged);
-    for (const chunk of chunks([...casesById.keys()])) {
+    for (const chunk of lookupChunks(knownCaseIds(events))) {
       const rows = await db.selectFrom('rm_agent_queue').select(['case_id', 'state']).where('case_id', 'in', chunk).execute();
       for (const row of rows) cases.set(row.case_id, JSON.parse(row.state) as CaseState);
     }
     // A flag change recomputes every open case of its buyer, those outside the batch too.
-    for (const chunk of chunks(flagChanged)) {
+    for (const chunk of lookupChunks(flagChanged)) {
       const rows = await db.selectFrom('rm_agent_queue').select(['case_id', 'state']).where('buyer_id', 'in', chunk).where('open', '=', 1).execute();
       for (const row of rows) if (!cases.has(row.case_id)) cases.set(row.case_id, JSON.parse(row.state) as CaseState);
     }
@@ -109,7 +108,7 @@ export const agentQueueProjection = defineProjection<AgentQueueLoaded>({
     }
     for (const state of cases.values()) if (state.status !== 'none') buyers.add(state.buyerId);
     const flags = new Map<string, boolean>();
-    for (const chunk of chunks([...buyers])) {
+    for (const chunk of lookupChunks([...buyers])) {
       const rows = await db.selectFrom('rm_agent_queue_buyers').select(['buyer_id', 'flagged']).where('buyer_id', 'in', chunk).execute();
       for (const row of rows) flags.set(row.buyer_id, Number(row.flagged) === 1);
     }
@@ -132,16 +131,8 @@ export const agentQueueProjection = defineProjection<AgentQueueLoaded>({
       if (folded.has(caseId) || state.status === 'none' || !changedFlags.has(state.buyerId)) continue;
       rows.push(agentQueueRow(state, changedFlags.get(state.buyerId) ?? false));
     }
-    const statements: Compilable[] = [];
-    if (changedFlags.size > 0) {
-      statements.push(
-        db
-          .insertInto('rm_agent_queue_buyers')
-          .values([...changedFlags].map(([buyer_id, flagged]) => ({ buyer_id, flagged: flagged ? 1 : 0 })))
-          .onConflict((oc) => oc.column('buyer_id').doUpdateSet((eb) => ({ flagged: eb.ref('excluded.flagged') }))),
-      );
-    }
-    return [...statements, ...upserts(db, rows)];
+    const buyers = [...changedFlags].map(([buyer_id, flagged]) => ({ buyer_id, flagged: flagged ? 1 : 0 }));
+    return [...upsertRows(db, UPSERT_BUYER, buyers), ...upsertRows(db, UPSERT, rows)];
   },
 });
 
@@ -178,30 +169,4 @@ function flagsIn(events: readonly StoredEvent[]): Map<string, boolean> {
     else if (event.type === 'BuyerUnflagged') flags.set(buyerId, false);
   }
   return flags;
-}
-
-function chunks<T>(items: readonly T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += IDS_PER_LOOKUP) out.push(items.slice(i, i + IDS_PER_LOOKUP));
-  return out;
-}
-
-function upserts(db: Kysely<ReadModelTables>, rows: AgentQueueRow[]): Compilable[] {
-  const statements: Compilable[] = [];
-  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-    statements.push(
-      db
-        .insertInto('rm_agent_queue')
-        .values(rows.slice(i, i + ROWS_PER_STATEMENT))
-        .onConflict((oc) =>
-          // A row is a function of its case's state and its buyer's flag, nothing else.
-          oc.column('case_id').doUpdateSet((eb) => {
-            const set: Record<string, unknown> = {};
-            for (const column of UPDATED_COLUMNS) set[column] = eb.ref(`excluded.${column}`);
-            return set as never;
-          }),
-        ),
-    );
-  }
-  return statements;
 }

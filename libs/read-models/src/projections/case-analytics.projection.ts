@@ -1,14 +1,23 @@
-import type { Compilable, Kysely } from 'kysely';
+import type { CompiledQuery, Kysely } from 'kysely';
 import { evolveCase, initialCaseState, type AfterSalesCase, type CaseState, type OrderSnapshot, type ReturnRequested } from '@aftersales/domain';
 import type { StoredEvent } from '@aftersales/event-store';
-import type { CaseFactsOrderRow, CaseFactsRow, ReadModelTables } from '../store/tables';
-import { byCase, CASE_EVENT_TYPES, occurredAt, recordedCaseEvent } from './case-events';
+import { lookupChunks, upsertRows, type UpsertSpec } from '../store/row-statements';
+import type { CaseFactsDailyRow, CaseFactsOrderRow, CaseFactsRow, ReadModelTables } from '../store/tables';
+import {
+  addCase,
+  addTotals,
+  ANALYTICS_GROUPS,
+  emptyTotals,
+  groupKey,
+  rollupId,
+  rowOfTotals,
+  sameContribution,
+  totalsOfRow,
+  type AnalyticsGroup,
+  type Totals,
+} from './case-analytics-rollup';
+import { byCase, CASE_EVENT_TYPES, knownCaseIds, occurredAt, recordedCaseEvent } from './case-events';
 import { defineProjection } from './projection';
-
-/** Rows per INSERT: 29 columns each, under SQLite's (32,766) and PostgreSQL's (65,535) parameter limits. */
-const ROWS_PER_STATEMENT = 500;
-/** Ids per `IN (...)` lookup. */
-const IDS_PER_LOOKUP = 500;
 
 export const CASE_ANALYTICS = 'case_analytics';
 
@@ -20,16 +29,33 @@ interface EventActor {
   id: string;
 }
 
-/** What a batch reads before it writes: the facts of the cases it touches and the orders their requests name. */
+/** One rollup row as the batch leaves it; `cases` 0 means it goes. */
+interface RollupChange {
+  dimension: AnalyticsGroup;
+  day: string;
+  key: string;
+  totals: Totals;
+  stored: boolean;
+}
+
+/**
+ * What a batch changes, worked out before its transaction: the cases'
+ * facts folded (the stored rows read first), the orders it registers, and
+ * the rollup rows the changed facts move, read and added to.
+ */
 export interface CaseAnalyticsLoaded {
-  facts: Map<string, CaseFactsRow>;
-  orders: Map<string, CaseFactsOrderRow>;
+  facts: CaseFactsRow[];
+  registered: CaseFactsOrderRow[];
+  rollup: RollupChange[];
 }
 
 /**
  * `GET /v1/analytics/summary` and `/abuse`: one row per case with the facts
- * analysts group and aggregate (DOMAIN.md, "What analysts need"), and the
- * orders (from `OrderRegistered`) for payment accounts and what buyers paid.
+ * analysts group and aggregate (DOMAIN.md, "What analysts need"), the
+ * orders (from `OrderRegistered`) for payment accounts and what buyers paid,
+ * and the summary's rollup (case-analytics-rollup.ts): per day, `groupBy`
+ * and key, the cases' counts, sums and duration histograms, changed with
+ * the facts in the same transaction.
  *
  * Product, category and supplier are the case's first line's: a case counts
  * once in every grouping, so the groups of one `groupBy` add up to all cases.
@@ -39,9 +65,9 @@ export interface CaseAnalyticsLoaded {
  */
 export const caseAnalyticsProjection = defineProjection<CaseAnalyticsLoaded>({
   name: CASE_ANALYTICS,
-  version: 1,
+  version: 2,
   eventTypes: [...CASE_EVENT_TYPES, 'OrderRegistered'],
-  tables: ['rm_case_facts', 'rm_case_facts_orders'],
+  tables: ['rm_case_facts', 'rm_case_facts_orders', 'rm_case_facts_daily'],
 
   createTables: (db) => [
     db.schema
@@ -80,10 +106,31 @@ export const caseAnalyticsProjection = defineProjection<CaseAnalyticsLoaded>({
       .addColumn('buyer_id', 'text', (c) => c.notNull())
       .addColumn('payment_account', 'text', (c) => c.notNull())
       .addColumn('paid_amount', 'bigint', (c) => c.notNull()),
+    db.schema
+      .createTable('rm_case_facts_daily')
+      .addColumn('dimension', 'text', (c) => c.notNull())
+      .addColumn('day', 'text', (c) => c.notNull())
+      .addColumn('key', 'text', (c) => c.notNull())
+      .addColumn('cases', 'integer', (c) => c.notNull())
+      .addColumn('refunded', 'bigint', (c) => c.notNull())
+      .addColumn('compensated', 'bigint', (c) => c.notNull())
+      .addColumn('auto_approved', 'integer', (c) => c.notNull())
+      .addColumn('deadline_decided', 'integer', (c) => c.notNull())
+      .addColumn('express_refunds', 'integer', (c) => c.notNull())
+      .addColumn('express_disputed', 'integer', (c) => c.notNull())
+      .addColumn('rating_sum', 'bigint', (c) => c.notNull())
+      .addColumn('rating_count', 'integer', (c) => c.notNull())
+      .addColumn('nps_count', 'integer', (c) => c.notNull())
+      .addColumn('promoters', 'integer', (c) => c.notNull())
+      .addColumn('detractors', 'integer', (c) => c.notNull())
+      .addColumn('first_response', 'text', (c) => c.notNull())
+      .addColumn('resolution', 'text', (c) => c.notNull())
+      // The summary reads one dimension's days in a range.
+      .addPrimaryKeyConstraint('rm_case_facts_daily_pk', ['dimension', 'day', 'key']),
   ],
 
   indexes: (db) => [
-    // The summary reads a time range; the abuse report aggregates by buyer and by payment account.
+    // The summary reads the cases of a range's partial days; the abuse report aggregates by buyer and by payment account.
     db.schema.createIndex('rm_case_facts_requested').on('rm_case_facts').columns(['requested_at']),
     db.schema.createIndex('rm_case_facts_buyer').on('rm_case_facts').columns(['buyer_id']),
     db.schema.createIndex('rm_case_facts_account').on('rm_case_facts').columns(['payment_account']),
@@ -93,41 +140,103 @@ export const caseAnalyticsProjection = defineProjection<CaseAnalyticsLoaded>({
 
   async load(db, events) {
     const cases = byCase(events);
-    const facts = new Map<string, CaseFactsRow>();
-    for (const chunk of chunks([...cases.keys()])) {
+    const stored = new Map<string, CaseFactsRow>();
+    for (const chunk of lookupChunks(knownCaseIds(events))) {
       const rows = await db.selectFrom('rm_case_facts').selectAll().where('case_id', 'in', chunk).execute();
-      for (const row of rows) facts.set(row.case_id, row);
+      for (const row of rows) stored.set(row.case_id, row);
     }
+    const registered = registeredOrders(events);
     const orderIds = new Set<string>();
     for (const caseEvents of cases.values()) {
       const request = caseEvents.find((e) => e.type === 'ReturnRequested');
-      if (request) orderIds.add((request.data as ReturnRequested['data']).orderId);
+      const orderId = request ? (request.data as ReturnRequested['data']).orderId : undefined;
+      if (orderId !== undefined && !registered.has(orderId)) orderIds.add(orderId);
     }
-    const orders = new Map<string, CaseFactsOrderRow>();
-    for (const chunk of chunks([...orderIds])) {
+    const orders = new Map(registered);
+    for (const chunk of lookupChunks([...orderIds])) {
       const rows = await db.selectFrom('rm_case_facts_orders').selectAll().where('order_id', 'in', chunk).execute();
+      // An order's first snapshot stays (see write): the stored one wins over the batch's.
       for (const row of rows) orders.set(row.order_id, row);
     }
-    return { facts, orders };
+
+    const facts: CaseFactsRow[] = [];
+    const deltas = new Map<string, RollupChange>();
+    const move = (row: CaseFactsRow, sign: 1 | -1) => {
+      for (const dimension of ANALYTICS_GROUPS) {
+        const key = groupKey(row, dimension);
+        const id = rollupId(dimension, row.day, key);
+        let change = deltas.get(id);
+        if (!change) deltas.set(id, (change = { dimension, day: row.day, key, totals: emptyTotals(), stored: false }));
+        addCase(change.totals, row, sign);
+      }
+    };
+    for (const [caseId, caseEvents] of cases) {
+      const before = stored.get(caseId);
+      const after = foldFacts(before, caseEvents, orders);
+      if (after === before || after === undefined) continue;
+      facts.push(after);
+      if (before && sameContribution(before, after)) continue;
+      if (before) move(before, -1);
+      move(after, 1);
+    }
+    const rollup = [...deltas.values()].filter((change) => !isEmpty(change.totals));
+    for (const chunk of lookupChunks(rollup)) {
+      const rows = await db
+        .selectFrom('rm_case_facts_daily')
+        .selectAll()
+        .where(({ eb, refTuple, tuple }) => eb(refTuple('dimension', 'day', 'key'), 'in', chunk.map((c) => tuple(c.dimension, c.day, c.key))))
+        .execute();
+      for (const row of rows) {
+        const change = deltas.get(rollupId(row.dimension, row.day, row.key));
+        if (!change) continue;
+        const totals = totalsOfRow(row);
+        addTotals(totals, change.totals);
+        change.totals = totals;
+        change.stored = true;
+      }
+    }
+    return { facts, registered: [...registered.values()], rollup };
   },
 
-  write(db, events, loaded) {
-    const registered = registeredOrders(events);
-    const orders = new Map([...loaded.orders, ...registered]);
-    const rows: CaseFactsRow[] = [];
-    for (const [caseId, caseEvents] of byCase(events)) {
-      const before = loaded.facts.get(caseId);
-      const after = foldFacts(before, caseEvents, orders);
-      if (after !== before && after !== undefined) rows.push(after);
+  write(db, _events, loaded) {
+    const statements: CompiledQuery[] = [
+      ...upsertRows(db, INSERT_ORDER, loaded.registered),
+      ...upsertRows(db, UPSERT_FACTS, loaded.facts),
+      ...upsertRows(
+        db,
+        UPSERT_DAILY,
+        loaded.rollup.filter((c) => c.totals.cases !== 0).map((c) => rowOfTotals(c.dimension, c.day, c.key, c.totals)),
+      ),
+    ];
+    for (const gone of loaded.rollup) {
+      if (gone.totals.cases === 0 && gone.stored) statements.push(deleteDaily(db, gone));
     }
-    const statements: Compilable[] = [];
-    if (registered.size > 0) {
-      // An order's snapshot never changes (a different one is refused): the first one stays.
-      statements.push(db.insertInto('rm_case_facts_orders').values([...registered.values()]).onConflict((oc) => oc.column('order_id').doNothing()));
-    }
-    return [...statements, ...upserts(db, rows)];
+    return statements;
   },
 });
+
+function isEmpty(totals: Totals): boolean {
+  return (
+    totals.cases === 0 &&
+    totals.refunded === 0 &&
+    totals.compensated === 0 &&
+    totals.autoApproved === 0 &&
+    totals.deadlineDecided === 0 &&
+    totals.expressRefunds === 0 &&
+    totals.expressDisputed === 0 &&
+    totals.ratingSum === 0 &&
+    totals.ratingCount === 0 &&
+    totals.npsCount === 0 &&
+    totals.promoters === 0 &&
+    totals.detractors === 0 &&
+    totals.firstResponse.size === 0 &&
+    totals.resolution.size === 0
+  );
+}
+
+function deleteDaily(db: Kysely<ReadModelTables>, row: Pick<CaseFactsDailyRow, 'dimension' | 'day' | 'key'>): CompiledQuery {
+  return db.deleteFrom('rm_case_facts_daily').where('dimension', '=', row.dimension).where('day', '=', row.day).where('key', '=', row.key).compile();
+}
 
 /** The orders the batch registers, by id (the first snapshot of each). */
 function registeredOrders(events: readonly StoredEvent[]): Map<string, CaseFactsOrderRow> {
@@ -148,15 +257,20 @@ function registeredOrders(events: readonly StoredEvent[]): Map<string, CaseFacts
  * it). Events at or below the row's revision were applied already.
  */
 export function foldFacts(row: CaseFactsRow | undefined, events: readonly StoredEvent[], orders: ReadonlyMap<string, CaseFactsOrderRow>): CaseFactsRow | undefined {
-  let facts = row;
+  // One copy of the row per case, changed in place event by event.
+  let facts: CaseFactsRow | undefined;
   let state: CaseState = row ? (JSON.parse(row.state) as CaseState) : initialCaseState;
   for (const event of events) {
     if (state.status !== 'none' && event.revision <= state.revision) continue;
     const before = state;
     state = evolveCase(state, recordedCaseEvent(event));
     if (state.status === 'none') continue;
-    facts = applyEvent(facts ?? openFacts(state, orders), before, state, event);
+    facts ??= row ? { ...row } : openFacts(state, orders);
+    applyEvent(facts, before, state, event);
   }
+  if (facts === undefined) return row;
+  // The folded case, kept for the next batch: written once per case, not per event.
+  facts.state = JSON.stringify(state);
   return facts;
 }
 
@@ -209,25 +323,21 @@ const DECISIONS = new Set([
 
 const RETURN_MOVED = new Set(['ReturnShipped', 'ReturnCollected', 'ReturnDelivered']);
 
-function applyEvent(facts: CaseFactsRow, before: CaseState, after: AfterSalesCase, event: StoredEvent): CaseFactsRow {
+function applyEvent(next: CaseFactsRow, before: CaseState, after: AfterSalesCase, event: StoredEvent): void {
   const actor = actorOf(event);
   const at = occurredAt(event);
-  const next: CaseFactsRow = {
-    ...facts,
-    refunded: after.refunded,
-    compensated: after.compensated,
-    rating: after.rating?.score ?? null,
-    nps: after.rating?.nps ?? null,
-    revision: after.revision,
-    state: JSON.stringify(after),
-  };
+  next.refunded = after.refunded;
+  next.compensated = after.compensated;
+  next.rating = after.rating?.score ?? null;
+  next.nps = after.rating?.nps ?? null;
+  next.revision = after.revision;
   const data = event.data as Record<string, unknown>;
   switch (event.type) {
     case 'CaseClaimed':
     case 'CaseAssigned':
     case 'CaseTransferred':
       // The compensating agent, once there is one, is who acted; until then the last holder.
-      if (facts.compensated_by === null) next.agent_id = data.agentId as string;
+      if (next.compensated_by === null) next.agent_id = data.agentId as string;
       break;
     case 'CompensationGranted':
       if (actor?.role === 'agent') next.agent_id = next.compensated_by = actor.id;
@@ -237,19 +347,18 @@ function applyEvent(facts: CaseFactsRow, before: CaseState, after: AfterSalesCas
       break;
     case 'ReturnInspectionFailed':
     case 'CaseEscalated':
-      if (facts.express_refund === 1) next.express_disputed = 1;
+      if (next.express_refund === 1) next.express_disputed = 1;
       break;
   }
   if (event.type === 'AutoReviewApproved' || (event.type === 'MerchantAgreed' && data.auto === true)) next.auto_approved = 1;
   if (decidedByDeadline(event, before, actor)) next.deadline_decided = 1;
   if (RETURN_MOVED.has(event.type)) next.returned = 1;
   if (next.first_response_seconds === null && DECISIONS.has(event.type) && actor !== undefined && actor.role !== 'buyer') {
-    next.first_response_seconds = secondsBetween(facts.requested_at, at);
+    next.first_response_seconds = secondsBetween(next.requested_at, at);
   }
   if ((event.type === 'CaseCompleted' || event.type === 'CaseClosed') && next.resolution_seconds === null) {
-    next.resolution_seconds = secondsBetween(facts.requested_at, at);
+    next.resolution_seconds = secondsBetween(next.requested_at, at);
   }
-  return next;
 }
 
 /**
@@ -289,12 +398,6 @@ function secondsBetween(from: string, to: string): number {
   return Math.max(0, Math.round((Date.parse(to) - Date.parse(from)) / 1000));
 }
 
-function chunks<T>(items: readonly T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += IDS_PER_LOOKUP) out.push(items.slice(i, i + IDS_PER_LOOKUP));
-  return out;
-}
-
 const UPDATED_COLUMNS = [
   'agent_id',
   'compensated_by',
@@ -314,22 +417,57 @@ const UPDATED_COLUMNS = [
   'state',
 ] as const satisfies ReadonlyArray<keyof CaseFactsRow>;
 
-function upserts(db: Kysely<ReadModelTables>, rows: CaseFactsRow[]): Compilable[] {
-  const statements: Compilable[] = [];
-  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-    statements.push(
-      db
-        .insertInto('rm_case_facts')
-        .values(rows.slice(i, i + ROWS_PER_STATEMENT))
-        .onConflict((oc) =>
-          // What a request fixed (order, merchant, reason, first line, time) never changes; the rest follows the events.
-          oc.column('case_id').doUpdateSet((eb) => {
-            const set: Record<string, unknown> = {};
-            for (const column of UPDATED_COLUMNS) set[column] = eb.ref(`excluded.${column}`);
-            return set as never;
-          }),
-        ),
-    );
-  }
-  return statements;
-}
+/** What a request fixed (order, merchant, reason, first line, time) never changes; the rest follows the events. */
+const UPSERT_FACTS: UpsertSpec<'rm_case_facts'> = {
+  table: 'rm_case_facts',
+  columns: [
+    'case_id',
+    'order_id',
+    'buyer_id',
+    'merchant_id',
+    'kind',
+    'reason',
+    'department',
+    'product_id',
+    'category',
+    'supplier_id',
+    'requested_at',
+    'day',
+    ...UPDATED_COLUMNS,
+  ],
+  conflict: ['case_id'],
+  update: UPDATED_COLUMNS,
+};
+
+/** An order's snapshot never changes (a different one is refused): the first one stays. */
+const INSERT_ORDER: UpsertSpec<'rm_case_facts_orders'> = {
+  table: 'rm_case_facts_orders',
+  columns: ['order_id', 'buyer_id', 'payment_account', 'paid_amount'],
+  conflict: ['order_id'],
+  update: 'nothing',
+};
+
+const DAILY_TOTALS = [
+  'cases',
+  'refunded',
+  'compensated',
+  'auto_approved',
+  'deadline_decided',
+  'express_refunds',
+  'express_disputed',
+  'rating_sum',
+  'rating_count',
+  'nps_count',
+  'promoters',
+  'detractors',
+  'first_response',
+  'resolution',
+] as const satisfies ReadonlyArray<keyof CaseFactsDailyRow>;
+
+/** A rollup row as the batch computed it (stored row plus the batch's changes). */
+const UPSERT_DAILY: UpsertSpec<'rm_case_facts_daily'> = {
+  table: 'rm_case_facts_daily',
+  columns: ['dimension', 'day', 'key', ...DAILY_TOTALS],
+  conflict: ['dimension', 'day', 'key'],
+  update: DAILY_TOTALS,
+};

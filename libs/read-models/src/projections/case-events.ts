@@ -94,6 +94,22 @@ export function byCase(events: readonly StoredEvent[]): Map<string, StoredEvent[
   return cases;
 }
 
+/**
+ * The cases of the batch that may have a stored row: those whose request
+ * (revision 0) is not in the batch. Events come above the checkpoint, so a
+ * case whose first event is among them has had nothing stored yet.
+ */
+export function knownCaseIds(events: readonly StoredEvent[]): string[] {
+  const seen = new Map<string, boolean>();
+  for (const event of events) {
+    const caseId = caseIdOf(event);
+    if (caseId === undefined) continue;
+    if (event.revision === 0) seen.set(caseId, false);
+    else if (!seen.has(caseId)) seen.set(caseId, true);
+  }
+  return [...seen].filter(([, known]) => known).map(([caseId]) => caseId);
+}
+
 /** The running deadline that falls first, if any. */
 export function nextDeadline(c: AfterSalesCase): { name: string; at: string } | undefined {
   let next: { name: string; at: string } | undefined;

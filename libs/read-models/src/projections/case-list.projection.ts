@@ -1,13 +1,9 @@
-import type { Compilable, Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { initialCaseState, type AfterSalesCase, type CaseState } from '@aftersales/domain';
+import { lookupChunks, upsertRows, type UpsertSpec } from '../store/row-statements';
 import type { CaseListRow, ReadModelTables } from '../store/tables';
-import { byCase, CASE_EVENT_TYPES, foldCaseEvents, nextDeadline } from './case-events';
+import { byCase, CASE_EVENT_TYPES, foldCaseEvents, knownCaseIds, nextDeadline } from './case-events';
 import { defineProjection } from './projection';
-
-/** Rows per INSERT: 19 columns each, under SQLite's (32,766) and PostgreSQL's (65,535) parameter limits. */
-const ROWS_PER_STATEMENT = 1000;
-/** Case ids per `IN (...)` lookup. */
-const IDS_PER_LOOKUP = 500;
 
 export const CASE_LIST = 'case_list';
 
@@ -31,6 +27,9 @@ const UPDATED_COLUMNS = [
   'revision',
   'state',
 ] as const satisfies ReadonlyArray<Exclude<keyof CaseListRow, 'case_id'>>;
+
+/** Every column from the folded case: a row is a function of its case's state, nothing else. */
+const UPSERT: UpsertSpec<'rm_case_list'> = { table: 'rm_case_list', columns: ['case_id', ...UPDATED_COLUMNS], conflict: ['case_id'], update: UPDATED_COLUMNS };
 
 /**
  * `GET /v1/cases`: one row per case with what the list shows and filters on,
@@ -78,7 +77,7 @@ export const caseListProjection = defineProjection<Map<string, CaseState>>({
   ],
 
   /** The folded cases the batch's events belong to, as stored. */
-  load: (db, events) => loadStates(db, [...byCase(events).keys()]),
+  load: (db, events) => loadStates(db, knownCaseIds(events)),
 
   write(db, events, known) {
     const rows: CaseListRow[] = [];
@@ -87,14 +86,14 @@ export const caseListProjection = defineProjection<Map<string, CaseState>>({
       const after = foldCaseEvents(before, caseEvents);
       if (after !== before && after.status !== 'none') rows.push(caseListRow(after));
     }
-    return upserts(db, rows);
+    return upsertRows(db, UPSERT, rows);
   },
 });
 
 async function loadStates(db: Kysely<ReadModelTables>, caseIds: string[]): Promise<Map<string, CaseState>> {
   const states = new Map<string, CaseState>();
-  for (let i = 0; i < caseIds.length; i += IDS_PER_LOOKUP) {
-    const rows = await db.selectFrom('rm_case_list').select(['case_id', 'state']).where('case_id', 'in', caseIds.slice(i, i + IDS_PER_LOOKUP)).execute();
+  for (const chunk of lookupChunks(caseIds)) {
+    const rows = await db.selectFrom('rm_case_list').select(['case_id', 'state']).where('case_id', 'in', chunk).execute();
     for (const row of rows) states.set(row.case_id, JSON.parse(row.state) as CaseState);
   }
   return states;
@@ -124,24 +123,3 @@ export function caseListRow(c: AfterSalesCase): CaseListRow {
     state: JSON.stringify(c),
   };
 }
-
-function upserts(db: Kysely<ReadModelTables>, rows: CaseListRow[]): Compilable[] {
-  const statements: Compilable[] = [];
-  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-    statements.push(
-      db
-        .insertInto('rm_case_list')
-        .values(rows.slice(i, i + ROWS_PER_STATEMENT))
-        .onConflict((oc) =>
-          // Every column from the folded case: a row is a function of its case's state, nothing else.
-          oc.column('case_id').doUpdateSet((eb) => {
-            const set: Record<string, unknown> = {};
-            for (const column of UPDATED_COLUMNS) set[column] = eb.ref(`excluded.${column}`);
-            return set as never;
-          }),
-        ),
-    );
-  }
-  return statements;
-}
-

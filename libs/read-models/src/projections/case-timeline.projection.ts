@@ -1,8 +1,15 @@
+import { upsertRows, type UpsertSpec } from '../store/row-statements';
 import type { CaseTimelineRow } from '../store/tables';
 import { caseIdOf, CASE_EVENT_TYPES, occurredAt } from './case-events';
 import { defineProjection } from './projection';
 
-const ROWS_PER_STATEMENT = 1000;
+/** A row already there is the same event (the primary key is its place in the stream). */
+const INSERT: UpsertSpec<'rm_case_timeline'> = {
+  table: 'rm_case_timeline',
+  columns: ['case_id', 'revision', 'position', 'at', 'type', 'actor_role', 'actor_id', 'channel', 'data'],
+  conflict: ['case_id', 'revision'],
+  update: 'nothing',
+};
 
 export const CASE_TIMELINE = 'case_timeline';
 
@@ -60,16 +67,6 @@ export const caseTimelineProjection = defineProjection<void>({
         data: JSON.stringify(event.data ?? {}),
       });
     }
-    const statements = [];
-    for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-      // A row already there is the same event (the primary key is its place in the stream).
-      statements.push(
-        db
-          .insertInto('rm_case_timeline')
-          .values(rows.slice(i, i + ROWS_PER_STATEMENT))
-          .onConflict((oc) => oc.columns(['case_id', 'revision']).doNothing()),
-      );
-    }
-    return statements;
+    return upsertRows(db, INSERT, rows);
   },
 });

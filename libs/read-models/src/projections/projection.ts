@@ -1,4 +1,4 @@
-import type { Compilable, Kysely } from 'kysely';
+import type { Compilable, CompiledQuery, Kysely } from 'kysely';
 import type { StoredEvent } from '@aftersales/event-store';
 import type { ReadModelTables } from '../store/tables';
 
@@ -25,7 +25,8 @@ export interface Projection<Loaded = unknown> {
   /** Secondary indexes, created apart from the tables so a rebuild fills its tables first and indexes them at the swap. */
   indexes(db: Kysely<ReadModelTables>): Compilable[];
   load(db: Kysely<ReadModelTables>, events: readonly StoredEvent[]): Promise<Loaded>;
-  write(db: Kysely<ReadModelTables>, events: readonly StoredEvent[], loaded: Loaded): Compilable[];
+  /** The statements, compiled (store/row-statements.ts builds each table's SQL once and reuses it). */
+  write(db: Kysely<ReadModelTables>, events: readonly StoredEvent[], loaded: Loaded): CompiledQuery[];
 }
 
 /** A projection with its loaded type checked, kept in lists of any projection. */

@@ -1,24 +1,20 @@
-import { sql } from 'kysely';
+import {
+  addCase,
+  addTotals,
+  CONTRIBUTING_COLUMNS,
+  emptyTotals,
+  groupKey,
+  percentile,
+  totalsOfRow,
+  type AnalyticsGroup,
+  type Totals,
+} from '../projections/case-analytics-rollup';
 import type { ReadStore } from '../store/read-store';
-import type { CaseFactsRow } from '../store/tables';
 
-/** API.md's `groupBy` of `GET /v1/analytics/summary`. */
-export const ANALYTICS_GROUPS = ['day', 'merchant', 'reason', 'department', 'product', 'category', 'supplier', 'agent'] as const;
-export type AnalyticsGroup = (typeof ANALYTICS_GROUPS)[number];
+export { ANALYTICS_GROUPS, type AnalyticsGroup } from '../projections/case-analytics-rollup';
 
 /** The key of cases no agent acted on, under `groupBy=agent`. */
 export const NO_AGENT = 'none';
-
-const GROUP_COLUMN = {
-  day: 'day',
-  merchant: 'merchant_id',
-  reason: 'reason',
-  department: 'department',
-  product: 'product_id',
-  category: 'category',
-  supplier: 'supplier_id',
-  agent: 'agent_id',
-} as const satisfies Record<AnalyticsGroup, keyof CaseFactsRow>;
 
 export interface AnalyticsSummaryItem {
   key: string;
@@ -52,96 +48,87 @@ export interface AnalyticsSummary {
   items: AnalyticsSummaryItem[];
 }
 
-interface GroupTotals {
-  key: string | null;
-  cases: number | string;
-  refunded: number | string;
-  compensated: number | string;
-  auto_approved: number | string;
-  deadline_decided: number | string;
-  express_refunds: number | string;
-  express_disputed: number | string;
-  rating_avg: number | string | null;
-  nps_count: number | string;
-  promoters: number | string;
-  detractors: number | string;
-}
-
-interface GroupPercentiles {
-  key: string | null;
-  p50: number | string | null;
-  p90: number | string | null;
-}
+const DAY_MS = 86_400_000;
 
 /**
  * `GET /v1/analytics/summary` from the `case_analytics` read model: the
- * cases requested in [from, to), grouped by one of API.md's keys. The
- * database aggregates (one pass for counts and sums, one per duration for
- * its nearest-rank percentiles by window functions, which SQLite and
- * PostgreSQL both have), so only one row per group leaves it.
+ * cases requested in [from, to), grouped by one of API.md's keys. The whole
+ * UTC days of the range come from the daily rollup (one row per day and
+ * key: counts, sums, duration histograms), the partial days at either end
+ * from the cases themselves, bucketed the same way; so a summary reads a
+ * row per day and key plus at most two days of cases, whatever the range.
+ *
+ * Percentiles are nearest rank over histogram buckets (exact below 128 s,
+ * then less than 1/64 of the value wide): each is the upper bound of the
+ * bucket the exact value falls in, never below it and less than 1.6 % above.
  */
 export class AnalyticsQuery {
   constructor(private readonly store: ReadStore) {}
 
   async summary(range: { from: string; to: string }, groupBy: AnalyticsGroup): Promise<AnalyticsSummary> {
-    const key = sql.ref(GROUP_COLUMN[groupBy]);
-    const { db } = this.store;
-    const totals = await sql<GroupTotals>`
-      select ${key} as key, count(*) as cases, sum(refunded) as refunded, sum(compensated) as compensated,
-        sum(auto_approved) as auto_approved, sum(deadline_decided) as deadline_decided,
-        sum(express_refund) as express_refunds, sum(express_disputed) as express_disputed,
-        avg(rating) as rating_avg, count(nps) as nps_count,
-        sum(case when nps >= 9 then 1 else 0 end) as promoters, sum(case when nps <= 6 then 1 else 0 end) as detractors
-      from rm_case_facts
-      where requested_at >= ${range.from} and requested_at < ${range.to}
-      group by ${key}`.execute(db);
-    const [firstResponse, resolution] = await Promise.all(
-      (['first_response_seconds', 'resolution_seconds'] as const).map((column) => this.percentiles(range, GROUP_COLUMN[groupBy], column)),
-    );
-    const items = totals.rows
-      .map((row) => summarise(row, firstResponse.get(row.key ?? NO_AGENT), resolution.get(row.key ?? NO_AGENT)))
+    const groups = new Map<string, Totals>();
+    const add = (key: string): Totals => {
+      let totals = groups.get(key);
+      if (!totals) groups.set(key, (totals = emptyTotals()));
+      return totals;
+    };
+    const from = Date.parse(range.from);
+    const to = Date.parse(range.to);
+    // Whole days: [firstDay, endDay) at midnights inside the range.
+    const firstDay = Math.ceil(from / DAY_MS) * DAY_MS;
+    const endDay = Math.floor(to / DAY_MS) * DAY_MS;
+    const partial: Array<[string, string]> = [];
+    if (firstDay < endDay) {
+      const rows = await this.store.db
+        .selectFrom('rm_case_facts_daily')
+        .selectAll()
+        .where('dimension', '=', groupBy)
+        .where('day', '>=', dayOf(firstDay))
+        .where('day', '<', dayOf(endDay))
+        .execute();
+      for (const row of rows) addTotals(add(row.key), totalsOfRow(row));
+      if (from < firstDay) partial.push([range.from, new Date(firstDay).toISOString()]);
+      if (endDay < to) partial.push([new Date(endDay).toISOString(), range.to]);
+    } else if (from < to) {
+      partial.push([range.from, range.to]);
+    }
+    for (const [start, end] of partial) {
+      const rows = await this.store.db
+        .selectFrom('rm_case_facts')
+        .select(CONTRIBUTING_COLUMNS)
+        .where('requested_at', '>=', start)
+        .where('requested_at', '<', end)
+        .execute();
+      for (const row of rows) addCase(add(groupKey(row, groupBy)), row, 1);
+    }
+    const items = [...groups]
+      .filter(([, totals]) => totals.cases > 0)
+      .map(([key, totals]) => summarise(groupBy === 'agent' && key === '' ? NO_AGENT : key, totals))
       .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     return { from: range.from, to: range.to, groupBy, items };
   }
-
-  /** P50 and P90 (nearest rank: the smallest value with at least p% of the group's values at or below it) of a duration, per group. */
-  private async percentiles(range: { from: string; to: string }, groupColumn: string, column: string): Promise<Map<string, { p50: number; p90: number }>> {
-    const key = sql.ref(groupColumn);
-    const value = sql.ref(column);
-    const result = await sql<GroupPercentiles>`
-      select key, min(case when rn * 100 >= 50 * n then v end) as p50, min(case when rn * 100 >= 90 * n then v end) as p90
-      from (
-        select ${key} as key, ${value} as v,
-          row_number() over (partition by ${key} order by ${value}) as rn,
-          count(*) over (partition by ${key}) as n
-        from rm_case_facts
-        where requested_at >= ${range.from} and requested_at < ${range.to} and ${value} is not null
-      ) ranked
-      group by key`.execute(this.store.db);
-    const byKey = new Map<string, { p50: number; p90: number }>();
-    for (const row of result.rows) byKey.set(row.key ?? NO_AGENT, { p50: Number(row.p50), p90: Number(row.p90) });
-    return byKey;
-  }
 }
 
-function summarise(row: GroupTotals, firstResponse: { p50: number; p90: number } | undefined, resolution: { p50: number; p90: number } | undefined): AnalyticsSummaryItem {
-  const cases = Number(row.cases);
-  const npsCount = Number(row.nps_count);
+/** `YYYY-MM-DD` of a UTC midnight. */
+const dayOf = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+
+function summarise(key: string, totals: Totals): AnalyticsSummaryItem {
+  const { cases, npsCount } = totals;
   return {
-    key: row.key ?? NO_AGENT,
+    key,
     cases,
-    refunded: Number(row.refunded),
-    compensated: Number(row.compensated),
-    autoApprovedRate: rate(Number(row.auto_approved), cases),
-    deadlineDecidedRate: rate(Number(row.deadline_decided), cases),
-    expressRefunds: Number(row.express_refunds),
-    expressDisputed: Number(row.express_disputed),
-    firstResponseP50: firstResponse?.p50 ?? null,
-    firstResponseP90: firstResponse?.p90 ?? null,
-    resolutionP50: resolution?.p50 ?? null,
-    resolutionP90: resolution?.p90 ?? null,
-    ...(row.rating_avg !== null ? { ratingAvg: round(Number(row.rating_avg)) } : {}),
-    ...(npsCount > 0 ? { nps: Math.round(((Number(row.promoters) - Number(row.detractors)) / npsCount) * 100) } : {}),
+    refunded: totals.refunded,
+    compensated: totals.compensated,
+    autoApprovedRate: rate(totals.autoApproved, cases),
+    deadlineDecidedRate: rate(totals.deadlineDecided, cases),
+    expressRefunds: totals.expressRefunds,
+    expressDisputed: totals.expressDisputed,
+    firstResponseP50: percentile(totals.firstResponse, 50),
+    firstResponseP90: percentile(totals.firstResponse, 90),
+    resolutionP50: percentile(totals.resolution, 50),
+    resolutionP90: percentile(totals.resolution, 90),
+    ...(totals.ratingCount > 0 ? { ratingAvg: round(totals.ratingSum / totals.ratingCount) } : {}),
+    ...(npsCount > 0 ? { nps: Math.round(((totals.promoters - totals.detractors) / npsCount) * 100) } : {}),
   };
 }
 

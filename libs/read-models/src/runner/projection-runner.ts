@@ -151,7 +151,7 @@ export async function storeBatch(
   const { db } = store;
   const { expected, position } = batch;
   const fresh = batch.events.filter((e) => e.position > expected);
-  const statements = fresh.length > 0 ? projection.write(db, fresh, await projection.load(db, fresh)).map((s) => s.compile()) : [];
+  const statements = fresh.length > 0 ? projection.write(db, fresh, await projection.load(db, fresh)) : [];
   const fence = lock?.fenceStatement();
   const readCheckpointRow = checkpointForUpdate(db, projection.name, store.dialect);
   const moveCheckpoint = position > expected ? storeCheckpoint(db, projection.name, projection.version, position) : undefined;

@@ -55,8 +55,31 @@ export function openReadStore(readStore: AppConfig['readStore']): ReadStore {
     return { dialect: 'postgres', db, databaseUrl: readStore.databaseUrl, close: () => db.destroy() };
   }
   const database = openSqlite(readStore.sqlitePath);
-  const db = new Kysely<ReadModelTables>({ dialect: new SqliteDialect({ database }) });
+  // Kysely's driver prepares every query it runs; this hands it the statement prepared last time for the same text.
+  const cached = { prepare: (text: string) => preparedStatement(database, text), close: () => database.close() };
+  const db = new Kysely<ReadModelTables>({ dialect: new SqliteDialect({ database: cached }) });
   return { dialect: 'sqlite', db, sqlite: database, close: () => db.destroy() };
+}
+
+const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+/** Distinct statement texts kept per connection; the oldest goes first. */
+const STATEMENT_CACHE = 500;
+
+/**
+ * The connection's statement for `text`, prepared once: reads and writes
+ * of the read models repeat a small set of texts (see row-statements.ts),
+ * and preparing is what a batch or a query would otherwise spend most on.
+ */
+export function preparedStatement(database: Database.Database, text: string): Database.Statement {
+  let cache = statements.get(database);
+  if (!cache) statements.set(database, (cache = new Map()));
+  let statement = cache.get(text);
+  if (!statement) {
+    statement = database.prepare(text);
+    if (cache.size >= STATEMENT_CACHE) cache.delete(cache.keys().next().value as string);
+    cache.set(text, statement);
+  }
+  return statement;
 }
 
 function openSqlite(path: string): Database.Database {

@@ -14,6 +14,7 @@ export interface ReadModelTables {
   rm_agent_queue_buyers: AgentQueueBuyerRow;
   rm_case_facts: CaseFactsRow;
   rm_case_facts_orders: CaseFactsOrderRow;
+  rm_case_facts_daily: CaseFactsDailyRow;
 }
 
 /** The store's own migrations applied so far. */
@@ -150,4 +151,29 @@ export interface CaseFactsOrderRow {
   buyer_id: string;
   payment_account: string;
   paid_amount: number;
+}
+
+/**
+ * The summary's rollup: the cases requested on `day` whose key under
+ * `dimension` (a `groupBy`) is `key` (no agent: ''), added up. Durations are
+ * histograms, JSON `[[bucket lower bound, count], ...]` in bucket order.
+ */
+export interface CaseFactsDailyRow {
+  dimension: string;
+  day: string;
+  key: string;
+  cases: number;
+  refunded: number;
+  compensated: number;
+  auto_approved: number;
+  deadline_decided: number;
+  express_refunds: number;
+  express_disputed: number;
+  rating_sum: number;
+  rating_count: number;
+  nps_count: number;
+  promoters: number;
+  detractors: number;
+  first_response: string;
+  resolution: string;
 }

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { CompiledQuery } from 'kysely';
-import type { ReadStore } from './read-store';
+import { preparedStatement, type ReadStore } from './read-store';
 
 /** What a statement gave back: its rows (for a SELECT or RETURNING) and how many rows it changed. */
 export interface StatementResult<R = Record<string, unknown>> {
@@ -47,18 +47,8 @@ function drive<T>(body: WriteBody<T>, run: (query: CompiledQuery) => StatementRe
   return step.value;
 }
 
-const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>();
-const STATEMENT_CACHE = 200;
-
 function runSqlite(database: Database.Database, query: CompiledQuery): StatementResult {
-  let cache = statements.get(database);
-  if (!cache) statements.set(database, (cache = new Map()));
-  let statement = cache.get(query.sql);
-  if (!statement) {
-    statement = database.prepare(query.sql);
-    if (cache.size >= STATEMENT_CACHE) cache.clear();
-    cache.set(query.sql, statement);
-  }
+  const statement = preparedStatement(database, query.sql);
   const parameters = query.parameters as unknown[];
   if (statement.reader) return { rows: statement.all(...parameters) as Record<string, unknown>[], changed: 0 };
   return { rows: [], changed: statement.run(...parameters).changes };
