@@ -2,7 +2,9 @@ import { loadConfig } from '@aftersales/config';
 import {
   caseStream,
   foldCase,
+  evolveOrder,
   foldOrder,
+  initialOrderState,
   orderStream,
   refundLedger,
   type Actor,
@@ -12,6 +14,7 @@ import {
   type OrderSnapshot,
   type OrderState,
   type RecordedCaseEvent,
+  SYSTEM_COMMAND_TYPES,
 } from '@aftersales/domain';
 import type { EventStore, StoredEvent } from '@aftersales/event-store';
 import { CommandRefusedError, ExecuteCaseCommand, ExecuteOrderCommand, PolicyService, type CommandOrigin } from '@aftersales/application';
@@ -21,6 +24,7 @@ import { ExecuteOrderCommandHandler } from '../../../libs/application/src/comman
 import { OrderFollowUpService } from '../../../libs/application/src/commands/order-follow-up.service';
 import { OrderRepairPass } from '../../../libs/application/src/repair/order-repair.pass';
 import { FaultyStore, type FaultLog, type FaultPlan } from './faulty-store';
+import { CaseLogCheck, checkOrderLog, type DeadlineJob } from './money-invariants';
 import { Scheduler, SimProcess } from './scheduler';
 
 export class SimClock extends Clock {
@@ -33,6 +37,10 @@ export class SimClock extends Clock {
   advance(ms: number): void {
     this.at = new Date(this.at.getTime() + ms);
   }
+  /** Time passes until `instant` (never backwards). */
+  advanceTo(instant: number): void {
+    if (instant > this.at.getTime()) this.at = new Date(instant);
+  }
 }
 
 const MINUTE = 60_000;
@@ -44,7 +52,7 @@ export const merchant: Actor = { role: 'merchant', id: 'm1-staff', merchantId: '
 export const agent: Actor = { role: 'agent', id: 'agent-1', businessLine: 'apparel', authorityLimit: 100_000 };
 export const payments: Actor = { role: 'integration', id: 'payment-centre' };
 const orderSystem: Actor = { role: 'integration', id: 'order-system' };
-const origin = (actor: Actor): CommandOrigin => ({ actor: { role: actor.role, id: actor.id }, channel: 'api', correlationId: 'sim' });
+const origin = (actor: Actor, correlationId = 'sim'): CommandOrigin => ({ actor: { role: actor.role, id: actor.id }, channel: 'api', correlationId });
 
 /** Paid 20,000: two lines of 10,000, no shipping. */
 export function orderSnapshot(orderId: string, trust: number): OrderSnapshot {
@@ -84,6 +92,9 @@ export interface Action {
   command: (world: MoneyWorld) => Promise<CaseCommand | undefined>;
 }
 
+export const foldCaseLog = (events: readonly StoredEvent[]): CaseState =>
+  foldCase(events.map((e) => ({ type: e.type, data: e.data, metadata: { occurredAt: e.metadata.occurredAt as string } }) as RecordedCaseEvent));
+
 /** A process of the service: its own store view (caches), handler (lock) and repair pass. */
 interface ServiceProcess {
   process: SimProcess;
@@ -102,8 +113,15 @@ export class MoneyWorld {
   readonly faults: FaultLog[] = [];
   readonly caseIds: string[] = [];
   readonly outcomes: string[] = [];
+  /** Which way each system command went (`deadline-passed merchantResponse: changed`), for the coverage report. */
+  readonly paths = new Set<string>();
+  /** The deadline each `deadline-passed` attempt named, by the correlation id its events carry. */
+  readonly deadlineJobs = new Map<string, DeadlineJob>();
+  private readonly caseLogChecks = new Map<string, CaseLogCheck>();
+  private readonly orderFold: { seen: number; state: OrderState } = { seen: 0, state: initialOrderState };
   private readonly config = loadConfig({});
   private processCount = 0;
+  private attempts = 0;
 
   constructor(
     /** The store each process uses, in turn (two SQLite instances on one file, or one model). */
@@ -145,18 +163,31 @@ export class MoneyWorld {
     const command = await action.command(this);
     if (!command) return;
     for (let attempt = 1; attempt <= 3; attempt += 1) {
+      // One correlation id per attempt: the invariants tell one append's events from the next by it.
+      const correlationId = `sim-${++this.attempts}`;
+      if (command.type === 'deadline-passed') this.deadlineJobs.set(correlationId, { caseId: action.caseId, ...command.data });
       try {
-        await service.cases.execute(new ExecuteCaseCommand(action.caseId, command, origin(command.actor)));
-        this.outcomes.push(`${action.label}: ok`);
+        const result = await service.cases.execute(new ExecuteCaseCommand(action.caseId, command, origin(command.actor, correlationId)));
+        this.outcomes.push(`${action.label} [${command.type}]: ${result.appended ? 'ok' : 'ok, nothing new'}`);
+        this.notePath(command, result.appended ? 'changed' : 'nothing new');
         return;
       } catch (error) {
         if (error instanceof CommandRefusedError) {
-          this.outcomes.push(`${action.label}: refused ${JSON.stringify(error.refusal)}`);
+          this.outcomes.push(`${action.label} [${command.type}]: refused ${JSON.stringify(error.refusal)}`);
+          const refusal = error.refusal;
+          this.notePath(command, `refused (${refusal.type === 'BusinessRuleBroken' ? refusal.rule : refusal.type === 'Conflict' ? refusal.reason : refusal.type})`);
           return;
         }
         this.outcomes.push(`${action.label}: failed (${(error as Error).message})`);
       }
     }
+  }
+
+  private notePath(command: CaseCommand, how: string): void {
+    if (!(SYSTEM_COMMAND_TYPES as readonly string[]).includes(command.type)) return;
+    const detail =
+      command.type === 'deadline-passed' ? ` ${command.data.name}` : command.type === 'refund-failed' ? (command.data.final ? ' final' : command.data.at ? ' (callback)' : ' (worker)') : '';
+    this.paths.add(`${command.type}${detail}: ${how}`);
   }
 
   /**
@@ -233,20 +264,33 @@ export class MoneyWorld {
   }
 
   async caseState(caseId: string): Promise<CaseState> {
-    return foldCase((await this.caseEvents(caseId)).map((e) => ({ type: e.type, data: e.data, metadata: { occurredAt: e.metadata.occurredAt as string } }) as RecordedCaseEvent));
+    return foldCaseLog(await this.caseEvents(caseId));
   }
 
   /** DOMAIN.md, *Money*, at any moment of any interleaving. */
   async checkInvariants(): Promise<void> {
-    const order = await this.order();
+    const orderEvents = await this.base.readStream(orderStream(this.orderId));
+    // Checked after every step: fold only what the stream gained since (streams only grow).
+    for (const e of orderEvents.slice(this.orderFold.seen)) this.orderFold.state = evolveOrder(this.orderFold.state, { type: e.type, data: e.data } as OrderEvent);
+    this.orderFold.seen = orderEvents.length;
+    const order = this.orderFold.state;
     if (order.status === 'none') return;
+    // The order first, the cases after: a case read later is only further along.
+    const caseLogs = new Map<string, StoredEvent[]>();
+    for (const caseId of this.caseIds) caseLogs.set(caseId, await this.caseEvents(caseId));
+    const orderProblem = checkOrderLog(orderEvents, caseLogs);
+    if (orderProblem) this.fail(orderProblem);
     const ledger = refundLedger(order);
     if (ledger.reserved + ledger.refunded > ledger.paid) this.fail(`order pays out ${ledger.reserved + ledger.refunded} of ${ledger.paid} paid`);
     for (const line of order.lines) {
       if (line.reserved + line.refunded > line.paidAmount) this.fail(`line ${line.lineId} pays out ${line.reserved + line.refunded} of ${line.paidAmount}`);
     }
     for (const caseId of this.caseIds) {
-      const events = await this.caseEvents(caseId);
+      const events = caseLogs.get(caseId) ?? [];
+      let logCheck = this.caseLogChecks.get(caseId);
+      if (!logCheck) this.caseLogChecks.set(caseId, (logCheck = new CaseLogCheck(caseId, this.deadlineJobs)));
+      const caseProblem = logCheck.check(events);
+      if (caseProblem) this.fail(caseProblem);
       let agreed = 0;
       let refunds = 0;
       let payouts = 0;
@@ -288,15 +332,15 @@ export class MoneyWorld {
 }
 
 export const actions = {
-  request(caseId: string, kind: 'refund_only' | 'partial_refund' | 'compensation', lines: string[], requestedAmount?: number): Action {
-    const reason = kind === 'refund_only' ? 'not_received' : kind === 'partial_refund' ? 'quality_defect' : 'service_complaint';
+  request(caseId: string, kind: 'refund_only' | 'partial_refund' | 'compensation' | 'return_and_refund', lines: string[], requestedAmount?: number, pickup = false): Action {
+    const reason = kind === 'refund_only' ? 'not_received' : kind === 'compensation' ? 'service_complaint' : 'quality_defect';
     return {
       label: `request ${caseId} ${kind}`,
       caseId,
       command: async (world) => ({
         type: 'request',
         actor: buyer,
-        data: { caseId, orderId: world.orderId, kind, reason, lines: lines.map((lineId) => ({ lineId, quantity: 1 })), requestedAmount, channel: 'app', pickup: false },
+        data: { caseId, orderId: world.orderId, kind, reason, lines: lines.map((lineId) => ({ lineId, quantity: 1 })), requestedAmount, channel: 'app', pickup },
       }),
     };
   },
@@ -321,30 +365,3 @@ export const actions = {
     },
   }),
 };
-
-/** A random workload for one seed: three cases on one order, then decisions, payouts and settlements in any order. */
-export function randomActions(world: MoneyWorld): Action[] {
-  const r = world.random;
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(r() * items.length)];
-  const amount = () => 1_000 * (1 + Math.floor(r() * 12));
-  const list: Action[] = [];
-  for (let i = 1; i <= 3; i += 1) {
-    const caseId = `${world.orderId}-c${i}`;
-    world.caseIds.push(caseId);
-    const kind = pick(['refund_only', 'partial_refund', 'compensation'] as const);
-    const lines = pick([['L1'], ['L2'], ['L1', 'L2']]);
-    list.push(actions.request(caseId, kind, lines, kind === 'refund_only' ? undefined : amount()));
-  }
-  const more = 8 + Math.floor(r() * 6);
-  for (let i = 0; i < more; i += 1) {
-    const caseId = pick(world.caseIds);
-    const roll = r();
-    if (roll < 0.3) list.push(actions.approve(caseId));
-    else if (roll < 0.4) list.push(actions.counterOffer(caseId, amount()));
-    else if (roll < 0.5) list.push(actions.acceptOffer(caseId));
-    else if (roll < 0.65) list.push(actions.claim(caseId), actions.compensate(caseId, amount()));
-    else if (roll < 0.9) list.push(actions.settle(caseId));
-    else list.push(actions.withdraw(caseId));
-  }
-  return list;
-}
