@@ -6,7 +6,15 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { Test } from '@nestjs/testing';
 import { Queue, Worker, type Job } from 'bullmq';
-import { ApplicationModule, EVENT_STORE, ExecuteCaseCommand, ExecuteOrderCommand, InfrastructureModule, type CommandOrigin } from '@aftersales/application';
+import {
+  ApplicationModule,
+  EVENT_STORE,
+  ExecuteCaseCommand,
+  ExecuteOrderCommand,
+  InfrastructureModule,
+  StreamReadsService,
+  type CommandOrigin,
+} from '@aftersales/application';
 import { loadConfig } from '@aftersales/config';
 import { caseStream, foldCase, inAgentPool, type AfterSalesCase, type RequestCase, type RecordedCaseEvent } from '@aftersales/domain';
 import type { EventStore } from '@aftersales/event-store';
@@ -265,7 +273,7 @@ describe('the refund worker against a payment centre that misbehaves', () => {
 
   beforeEach(async () => {
     provider = await FakeServer.start();
-    const processor = new RefundProcessor(new HttpPaymentCentre({ url: `${provider.url}/refunds`, secret: SECRET, timeoutMs: PROVIDER_TIMEOUT_MS }), new SystemCommands(bus));
+    const processor = new RefundProcessor(new HttpPaymentCentre({ url: `${provider.url}/refunds`, secret: SECRET, timeoutMs: PROVIDER_TIMEOUT_MS }), new SystemCommands(bus), app.get(StreamReadsService));
     worker = new Worker('refunds', (job: Job<JobData<Extract<PendingWork, { queue: 'refunds' }>>>) => processor.process(job), {
       connection: bullConnection(redis.url),
       concurrency: 4,

@@ -16,44 +16,51 @@ import {
   type CommandOrigin,
 } from '@aftersales/application';
 import { loadConfig } from '@aftersales/config';
-import { caseStream } from '@aftersales/domain';
+import { caseStream, type RequestCase } from '@aftersales/domain';
 import type { EventStore } from '@aftersales/event-store';
-import { JOB_OPTIONS, LocalRedisServer, WorkStore, bullConnection, type JobData } from '@aftersales/scheduling';
+import { JOB_OPTIONS, LocalRedisServer, WorkStore, bullConnection, type JobData, type PendingWork } from '@aftersales/scheduling';
 import { WorkerModule } from '../../apps/worker/src/worker.module';
 import { buildOrder, hoursAgo } from '../e2e/support/orders';
-import { refusedUrl } from '../integrations/outbound-support';
+import { answer, FakeServer, refusedUrl } from '../integrations/outbound-support';
 import { CapturedLines } from '../support/captured-lines';
 import { eventually } from '../support/eventually';
 
 jest.setTimeout(60_000);
 
-// A deadline job whose case does not exist: one added by hand, or left in a
-// shared Redis, for a case id with no stream, or for a case id whose request
-// was abandoned (its stream holds only RequestAbandoned). The worker, as
+// A job whose case does not exist: one added by hand, or left in a shared
+// Redis, for a case id with no stream, or for a case id whose request was
+// abandoned (its stream holds only RequestAbandoned). The worker, as
 // apps/worker runs it on a real SQLite file and a redis-server of its own,
 // drops it: the job completes at its first attempt, the log says why,
-// nothing is appended, and the next real deadline still fires.
+// nothing is appended, and the next real deadline still fires. A refund job
+// is checked before any money moves: one for no case, or for a refund its
+// case never issued (another id, another amount), never reaches the
+// payment centre.
 
 const SYSTEM = { role: 'integration', id: 'order-system' } as const;
 
-describe('a deadline job for a case that does not exist', () => {
+describe('a job for a case that does not exist', () => {
   let dir: string;
   let redis: LocalRedisServer;
   let worker: INestApplicationContext;
   let store: EventStore;
   let deadlines: Queue;
+  let refunds: Queue;
+  let payments: FakeServer;
   const logs = new CapturedLines();
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'job-without-case-'));
     redis = await LocalRedisServer.start({ dir: join(dir, 'redis'), persistent: false });
+    payments = await FakeServer.start((_request, response) => answer(response, 201, { providerRef: 'pay-1' }));
     const config = loadConfig({
       SQLITE_PATH: join(dir, 'aftersales.db'),
       REDIS_URL: redis.url,
       POLICY_MERCHANT_RESPONSE: 'PT2S',
       WORKER_RECONCILE_INTERVAL_MS: '500',
-      // The refund the real deadline starts is never settled here, and no callback leaves this test.
-      SANDBOX_PAYMENT_SETTLE_MS: '86400000',
+      // A payment centre of the test's own: what reaches it is what the worker sent.
+      PAYMENTS: 'http',
+      PAYMENTS_URL: `${payments.url}/refunds`,
       SANDBOX_CALLBACK_URL: await refusedUrl(),
     });
     const moduleRef = await Test.createTestingModule({ imports: [InfrastructureModule.forRoot(config), WorkerModule.register(config)] }).compile();
@@ -61,11 +68,14 @@ describe('a deadline job for a case that does not exist', () => {
     worker = await moduleRef.init();
     store = worker.get<EventStore>(EVENT_STORE);
     deadlines = new Queue('deadlines', { connection: bullConnection(redis.url) });
+    refunds = new Queue('refunds', { connection: bullConnection(redis.url) });
   });
 
   afterAll(async () => {
     await deadlines?.close();
+    await refunds?.close();
     await worker?.close();
+    await payments?.close();
     await redis?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -77,16 +87,49 @@ describe('a deadline job for a case that does not exist', () => {
     return deadlines.add('deadlines', data, { ...JOB_OPTIONS.deadlines, jobId: `deadline-${caseId}-merchantResponse-${due}` });
   }
 
-  async function finished(job: Job): Promise<Job> {
+  /** A refund job as the reactor would make it, with the queue's own retry options, for a refund the test makes up. */
+  async function addRefundJob(caseId: string, refundId: string, amount: number): Promise<Job> {
+    const work = { refundId, orderId: 'o-forged', amount, currency: 'CNY', purpose: 'refund', express: false, attempt: 1 };
+    const data: JobData = { caseId, dueAt: Date.now(), work };
+    return refunds.add('refunds', data, { ...JOB_OPTIONS.refunds, jobId: `refund-forged-${randomUUID()}` });
+  }
+
+  async function finished(queue: Queue, job: Job): Promise<Job> {
     return eventually(`${job.id} finished`, async () => {
-      const now = await deadlines.getJob(job.id!);
+      const now = await queue.getJob(job.id!);
       return now?.finishedOn ? now : undefined;
     });
   }
 
+  /** Done at its first attempt, without a failure, and said so in the log at warn. */
+  async function expectDropped(queue: Queue, job: Job, mentioning: string): Promise<void> {
+    const done = await finished(queue, job);
+    expect({ id: done.id, failed: done.failedReason, attempts: done.attemptsMade }).toEqual({ id: job.id, failed: undefined, attempts: 1 });
+    expect(await done.getState()).toBe('completed');
+    expect(logs.lines).toContainEqual(expect.objectContaining({ level: 40, msg: expect.stringContaining(mentioning) }));
+  }
+
   const origin = (actor: CommandOrigin['actor']): CommandOrigin => ({ actor, channel: 'api', correlationId: randomUUID() });
 
-  it('is dropped once, appends nothing, is logged, and the worker goes on to the next deadline', async () => {
+  /** A refund_only case opened through the command path: on a shipped order the merchant must answer; on one not shipped, approved at once. */
+  async function openCase(shipped: boolean): Promise<string> {
+    const bus = worker.get(CommandBus);
+    const orderId = `o-${randomUUID()}`;
+    const snapshot = buildOrder({ buyerId: 'b-real', merchantId: 'm-real', businessLine: 'home', lines: [{ unitPrice: 20_000 }] });
+    await bus.execute(new ExecuteOrderCommand(orderId, { type: 'register', actor: SYSTEM, data: { orderId, ...snapshot } }, origin(SYSTEM)));
+    if (shipped) {
+      const data = { carrier: 'SF', trackingNumber: `SF${Date.now()}`, shippedAt: hoursAgo(48) };
+      await bus.execute(new ExecuteOrderCommand(orderId, { type: 'mark-shipped', actor: SYSTEM, data }, origin(SYSTEM)));
+    }
+    const caseId = `c-real-${randomUUID()}`;
+    const buyer = { role: 'buyer', id: 'b-real' } as const;
+    const reason = shipped ? 'not_received' : 'changed_mind';
+    const data: RequestCase['data'] = { caseId, orderId, kind: 'refund_only', reason, lines: [{ lineId: 'L1', quantity: 1 }], channel: 'api', pickup: false };
+    await bus.execute(new ExecuteCaseCommand(caseId, { type: 'request', actor: buyer, data }, origin(buyer)));
+    return caseId;
+  }
+
+  it('a deadline job is dropped once, appends nothing, is logged, and the worker goes on to the next deadline', async () => {
     // A case id whose request was abandoned: its stream exists and holds no case.
     const abandoned = `c-abandoned-${randomUUID()}`;
     await store.append(caseStream(abandoned), [{ id: randomUUID(), type: 'RequestAbandoned', data: { caseId: abandoned, orderId: 'o-none' }, metadata: {} }], {
@@ -96,37 +139,34 @@ describe('a deadline job for a case that does not exist', () => {
     const pendingBefore = worker.get(WorkStore).pendingCount();
 
     const ghosts = await Promise.all([addDeadlineJob(`c-never-${randomUUID()}`), addDeadlineJob(abandoned)]);
-    for (const ghost of ghosts) {
-      const done = await finished(ghost);
-      expect({ id: done.id, failed: done.failedReason, attempts: done.attemptsMade }).toEqual({ id: ghost.id, failed: undefined, attempts: 1 });
-      expect(await done.getState()).toBe('completed');
-      const caseId = (ghost.data as JobData).caseId;
-      expect(logs.lines).toContainEqual(expect.objectContaining({ level: 40, msg: expect.stringContaining(caseId) }));
-    }
+    for (const ghost of ghosts) await expectDropped(deadlines, ghost, (ghost.data as JobData).caseId);
     expect(await store.headPosition()).toBe(head);
     expect(worker.get(WorkStore).pendingCount()).toBe(pendingBefore);
 
     // A real case, opened through the command path: its merchantResponse fires as ever.
-    const bus = worker.get(CommandBus);
-    const orderId = `o-${randomUUID()}`;
-    const snapshot = buildOrder({ buyerId: 'b-real', merchantId: 'm-real', businessLine: 'home', lines: [{ unitPrice: 20_000 }] });
-    await bus.execute(new ExecuteOrderCommand(orderId, { type: 'register', actor: SYSTEM, data: { orderId, ...snapshot } }, origin(SYSTEM)));
-    await bus.execute(
-      new ExecuteOrderCommand(orderId, { type: 'mark-shipped', actor: SYSTEM, data: { carrier: 'SF', trackingNumber: 'SF000000000001', shippedAt: hoursAgo(48) } }, origin(SYSTEM)),
-    );
-    const caseId = `c-real-${randomUUID()}`;
-    const buyer = { role: 'buyer', id: 'b-real' } as const;
-    await bus.execute(
-      new ExecuteCaseCommand(
-        caseId,
-        { type: 'request', actor: buyer, data: { caseId, orderId, kind: 'refund_only', reason: 'not_received', lines: [{ lineId: 'L1', quantity: 1 }], channel: 'api', pickup: false } },
-        origin(buyer),
-      ),
-    );
+    const caseId = await openCase(true);
     const agreed = await eventually('the real case auto-approved', async () => {
       const events = await store.readStream(caseStream(caseId));
       return events.find((e) => e.type === 'MerchantAgreed');
     });
     expect(agreed.data).toMatchObject({ auto: true, trigger: 'merchantResponse' });
+  });
+
+  it('a refund job for a case that does not exist, or for a refund its case never issued, never reaches the payment centre', async () => {
+    // A real case whose own refund is issued on request (refund_before_shipment) and sent as ever.
+    const caseId = await openCase(false);
+    const issued = await eventually('the real refund sent', async () => payments.received.find((r) => (r.json as { caseId?: string }).caseId === caseId));
+    const head = await store.headPosition();
+
+    const ghost = await addRefundJob(`c-never-${randomUUID()}`, `forged-${randomUUID()}`, 99_999);
+    const forged = await addRefundJob(caseId, `forged-${randomUUID()}`, 1);
+    const doubled = await addRefundJob(caseId, (issued.json as { refundId: string }).refundId, 99_999);
+    for (const job of [ghost, forged, doubled]) await expectDropped(refunds, job, String(job.id));
+
+    const sent = payments.received.map((r) => r.json as { caseId: string; refundId: string; amount: number });
+    const forgedIds = [ghost, forged].map((job) => (job.data as JobData<Extract<PendingWork, { queue: 'refunds' }>>).work.refundId);
+    expect(sent.filter((r) => forgedIds.includes(r.refundId) || r.amount !== 20_000)).toEqual([]);
+    expect(sent.filter((r) => r.caseId === caseId)).toEqual([expect.objectContaining({ amount: 20_000 })]);
+    expect(await store.headPosition()).toBe(head);
   });
 });

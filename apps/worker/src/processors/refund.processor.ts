@@ -1,9 +1,10 @@
-import { Inject } from '@nestjs/common';
+import { Inject, Logger } from '@nestjs/common';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import type { Job } from 'bullmq';
+import { CommandRefusedError, StreamReadsService } from '@aftersales/application';
 import { PAYMENT_CENTRE, ProviderRejectedError, ProviderRetryableError, type PaymentCentre } from '@aftersales/integrations';
 import { REFUND_ATTEMPTS, WORKER_NAME, type JobData, type PendingWork } from '@aftersales/scheduling';
-import { INTEGRATION_ACTOR, SystemCommands } from '../system-commands';
+import { INTEGRATION_ACTOR, SystemCommands, WORKER_ACTOR } from '../system-commands';
 import { STALLED_JOBS } from './stalled-jobs';
 
 type RefundWork = Extract<PendingWork, { queue: 'refunds' }>;
@@ -19,15 +20,20 @@ type RefundWork = Extract<PendingWork, { queue: 'refunds' }>;
  */
 @Processor('refunds', { concurrency: 32, name: WORKER_NAME, ...STALLED_JOBS })
 export class RefundProcessor extends WorkerHost {
+  private readonly logger = new Logger(RefundProcessor.name);
+
   constructor(
     @Inject(PAYMENT_CENTRE) private readonly payments: PaymentCentre,
     private readonly commands: SystemCommands,
+    private readonly reads: StreamReadsService,
   ) {
     super();
   }
 
   async process(job: Job<JobData<RefundWork>>): Promise<string> {
     const { caseId, work } = job.data;
+    const notOwed = await this.notOwed(job);
+    if (notOwed) return `not sent: ${notOwed}`;
     if (work.attempt > REFUND_ATTEMPTS) return this.recordFailure(job, `gave up after ${REFUND_ATTEMPTS} attempts`, true);
     try {
       const accepted = await this.payments.submitRefund({
@@ -46,6 +52,30 @@ export class RefundProcessor extends WorkerHost {
       if (error instanceof ProviderRetryableError && lastTry) return this.recordFailure(job, error.message, work.attempt >= REFUND_ATTEMPTS);
       throw error;
     }
+  }
+
+  /**
+   * Why this job must not move money, checked against the case stream before
+   * anything is sent: a job no case issued (made by hand, a Redis shared by
+   * mistake, another id or amount) is dropped with a warning; one for a
+   * refund already settled, or given up for good, is simply no longer owed.
+   */
+  private async notOwed(job: Job<JobData<RefundWork>>): Promise<string | undefined> {
+    const { caseId, work } = job.data;
+    let refunds;
+    try {
+      refunds = (await this.reads.caseView(caseId, WORKER_ACTOR)).refunds;
+    } catch (error) {
+      if (!(error instanceof CommandRefusedError)) throw error;
+      refunds = undefined;
+    }
+    const refund = refunds?.find((r) => r.refundId === work.refundId);
+    if (!refund || refund.amount !== work.amount) {
+      const why = refunds ? `case ${caseId} issued no refund ${work.refundId} of ${work.amount}` : `there is no case ${caseId}`;
+      this.logger.warn(`refund job ${job.id} dropped: ${why}`);
+      return why;
+    }
+    return refund.status === 'pending' ? undefined : `refund ${work.refundId} is ${refund.status}`;
   }
 
   /** Known by its attempt number, so the same failure recorded twice (a retried job) counts once. */
