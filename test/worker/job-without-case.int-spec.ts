@@ -35,7 +35,7 @@ jest.setTimeout(60_000);
 // nothing is appended, and the next real deadline still fires. A refund job
 // is checked before any money moves: one for no case, or for a refund its
 // case never issued (another id, another amount), never reaches the
-// payment centre.
+// payment centre; an insurance claim job alike never reaches the insurer.
 
 const SYSTEM = { role: 'integration', id: 'order-system' } as const;
 
@@ -46,6 +46,7 @@ describe('a job for a case that does not exist', () => {
   let store: EventStore;
   let deadlines: Queue;
   let refunds: Queue;
+  let claims: Queue;
   let payments: FakeServer;
   const logs = new CapturedLines();
 
@@ -69,11 +70,13 @@ describe('a job for a case that does not exist', () => {
     store = worker.get<EventStore>(EVENT_STORE);
     deadlines = new Queue('deadlines', { connection: bullConnection(redis.url) });
     refunds = new Queue('refunds', { connection: bullConnection(redis.url) });
+    claims = new Queue('insurance', { connection: bullConnection(redis.url) });
   });
 
   afterAll(async () => {
     await deadlines?.close();
     await refunds?.close();
+    await claims?.close();
     await worker?.close();
     await payments?.close();
     await redis?.stop();
@@ -92,6 +95,12 @@ describe('a job for a case that does not exist', () => {
     const work = { refundId, orderId: 'o-forged', amount, currency: 'CNY', purpose: 'refund', express: false, attempt: 1 };
     const data: JobData = { caseId, dueAt: Date.now(), work };
     return refunds.add('refunds', data, { ...JOB_OPTIONS.refunds, jobId: `refund-forged-${randomUUID()}` });
+  }
+
+  /** An insurance claim job as the reactor would make it, for a claim the test makes up. */
+  async function addInsuranceJob(caseId: string, claimId: string): Promise<Job> {
+    const data: JobData = { caseId, dueAt: Date.now(), work: { claimId, orderId: 'o-forged', amount: 1_000, currency: 'CNY' } };
+    return claims.add('insurance', data, { ...JOB_OPTIONS.insurance, jobId: `insurance-forged-${randomUUID()}` });
   }
 
   async function finished(queue: Queue, job: Job): Promise<Job> {
@@ -167,6 +176,49 @@ describe('a job for a case that does not exist', () => {
     const forgedIds = [ghost, forged].map((job) => (job.data as JobData<Extract<PendingWork, { queue: 'refunds' }>>).work.refundId);
     expect(sent.filter((r) => forgedIds.includes(r.refundId) || r.amount !== 20_000)).toEqual([]);
     expect(sent.filter((r) => r.caseId === caseId)).toEqual([expect.objectContaining({ amount: 20_000 })]);
+    expect(await store.headPosition()).toBe(head);
+  });
+
+  /** A return of an order with return-shipping insurance, shipped back by the buyer: its claim is recorded (ShippingInsuranceClaimed). */
+  async function insuredReturnShipped(): Promise<string> {
+    const bus = worker.get(CommandBus);
+    const orderId = `o-${randomUUID()}`;
+    const snapshot = buildOrder({ buyerId: 'b-real', merchantId: 'm-real', businessLine: 'home', lines: [{ unitPrice: 20_000 }], returnShippingInsured: true });
+    await bus.execute(new ExecuteOrderCommand(orderId, { type: 'register', actor: SYSTEM, data: { orderId, ...snapshot } }, origin(SYSTEM)));
+    const shipped = { carrier: 'SF', trackingNumber: `SF${Date.now()}`, shippedAt: hoursAgo(48) };
+    await bus.execute(new ExecuteOrderCommand(orderId, { type: 'mark-shipped', actor: SYSTEM, data: shipped }, origin(SYSTEM)));
+    await bus.execute(new ExecuteOrderCommand(orderId, { type: 'mark-delivered', actor: SYSTEM, data: { deliveredAt: hoursAgo(1) } }, origin(SYSTEM)));
+    const caseId = `c-insured-${randomUUID()}`;
+    const buyer = { role: 'buyer', id: 'b-real' } as const;
+    const merchant = { role: 'merchant', id: 'm-real-staff', merchantId: 'm-real' } as const;
+    const data: RequestCase['data'] = {
+      caseId,
+      orderId,
+      kind: 'return_and_refund',
+      reason: 'quality_defect',
+      lines: [{ lineId: 'L1', quantity: 1 }],
+      evidence: ['https://img.example.com/i.jpg'],
+      channel: 'api',
+      pickup: false,
+    };
+    await bus.execute(new ExecuteCaseCommand(caseId, { type: 'request', actor: buyer, data }, origin(buyer)));
+    await bus.execute(new ExecuteCaseCommand(caseId, { type: 'approve', actor: merchant, data: {} }, origin(merchant)));
+    await bus.execute(new ExecuteCaseCommand(caseId, { type: 'ship-return', actor: buyer, data: { carrier: 'SF', trackingNumber: `RT${Date.now()}` } }, origin(buyer)));
+    return caseId;
+  }
+
+  it('an insurance claim job for a case that does not exist, or for a claim its case never recorded, never reaches the insurer', async () => {
+    // A claim the case did record is filed and its payment recorded, as ever.
+    const caseId = await insuredReturnShipped();
+    const paid = await eventually('the real claim paid', async () => (await store.readStream(caseStream(caseId))).find((e) => e.type === 'ShippingInsurancePaid'));
+    const realClaims = payments.received.filter((r) => r.path.endsWith('/insurance-claims'));
+    expect(realClaims.map((r) => r.json)).toEqual([expect.objectContaining({ caseId, claimId: (paid.data as { claimId: string }).claimId })]);
+    const head = await store.headPosition();
+    const ghost = await addInsuranceJob(`c-never-${randomUUID()}`, `forged-${randomUUID()}`);
+    const forged = await addInsuranceJob(caseId, `forged-${randomUUID()}`);
+    for (const job of [ghost, forged]) await expectDropped(claims, job, String(job.id));
+    // The insurer is the payment centre's /insurance-claims (PAYMENTS=http): nothing more was claimed there.
+    expect(payments.received.filter((r) => r.path.endsWith('/insurance-claims'))).toEqual(realClaims);
     expect(await store.headPosition()).toBe(head);
   });
 });

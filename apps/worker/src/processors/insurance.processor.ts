@@ -1,6 +1,7 @@
 import { Inject, Logger } from '@nestjs/common';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { UnrecoverableError, type Job } from 'bullmq';
+import { CommandRefusedError, StreamReadsService } from '@aftersales/application';
 import { ProviderRejectedError, SHIPPING_INSURER, type ShippingInsurer } from '@aftersales/integrations';
 import { WORKER_NAME, type JobData, type PendingWork } from '@aftersales/scheduling';
 import { STALLED_JOBS } from './stalled-jobs';
@@ -20,12 +21,15 @@ export class InsuranceProcessor extends WorkerHost {
   constructor(
     @Inject(SHIPPING_INSURER) private readonly insurer: ShippingInsurer,
     private readonly commands: SystemCommands,
+    private readonly reads: StreamReadsService,
   ) {
     super();
   }
 
   async process(job: Job<JobData<InsuranceWork>>): Promise<string> {
     const { caseId, work } = job.data;
+    const notOwed = await this.notOwed(job);
+    if (notOwed) return `not filed: ${notOwed}`;
     try {
       await this.insurer.claim({ claimId: work.claimId, caseId, orderId: work.orderId, amount: work.amount, currency: work.currency });
     } catch (error) {
@@ -36,5 +40,30 @@ export class InsuranceProcessor extends WorkerHost {
     }
     const outcome = await this.commands.execute(caseId, { type: 'shipping-insurance-paid', actor: WORKER_ACTOR, data: { claimId: work.claimId, amount: work.amount } }, job.id ?? '');
     return outcome.kind === 'done' ? 'paid' : `not recorded: ${outcome.reason}`;
+  }
+
+  /**
+   * Why this job must not claim money, checked against the case stream first:
+   * a claim no case recorded (a job made by hand, a Redis shared by mistake,
+   * another id or amount) is dropped with a warning; one already paid is no
+   * longer owed.
+   */
+  private async notOwed(job: Job<JobData<InsuranceWork>>): Promise<string | undefined> {
+    const { caseId, work } = job.data;
+    let events;
+    try {
+      // A case's stream is short (tens of events): read whole.
+      events = (await this.reads.caseEvents(caseId, WORKER_ACTOR, { fromRevision: 0, maxCount: 100_000 })).events;
+    } catch (error) {
+      if (!(error instanceof CommandRefusedError)) throw error;
+    }
+    const ofClaim = (events ?? []).filter((e) => (e.data as { claimId?: string }).claimId === work.claimId);
+    const claimed = ofClaim.some((e) => e.type === 'ShippingInsuranceClaimed' && (e.data as { amount?: number }).amount === work.amount);
+    if (!claimed) {
+      const why = events ? `case ${caseId} recorded no claim ${work.claimId} of ${work.amount}` : `there is no case ${caseId}`;
+      this.logger.warn(`insurance job ${job.id} dropped: ${why}`);
+      return why;
+    }
+    return ofClaim.some((e) => e.type === 'ShippingInsurancePaid') ? `claim ${work.claimId} is paid` : undefined;
   }
 }
