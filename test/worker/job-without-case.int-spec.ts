@@ -35,7 +35,8 @@ jest.setTimeout(60_000);
 // nothing is appended, and the next real deadline still fires. A refund job
 // is checked before any money moves: one for no case, or for a refund its
 // case never issued (another id, another amount), never reaches the
-// payment centre; an insurance claim job alike never reaches the insurer.
+// payment centre; an insurance claim job alike never reaches the insurer,
+// and a pickup job sends no courier.
 
 const SYSTEM = { role: 'integration', id: 'order-system' } as const;
 
@@ -47,6 +48,7 @@ describe('a job for a case that does not exist', () => {
   let deadlines: Queue;
   let refunds: Queue;
   let claims: Queue;
+  let pickups: Queue;
   let payments: FakeServer;
   const logs = new CapturedLines();
 
@@ -59,9 +61,11 @@ describe('a job for a case that does not exist', () => {
       REDIS_URL: redis.url,
       POLICY_MERCHANT_RESPONSE: 'PT2S',
       WORKER_RECONCILE_INTERVAL_MS: '500',
-      // A payment centre of the test's own: what reaches it is what the worker sent.
+      // A payment centre and carrier of the test's own: what reaches it is what the worker sent.
       PAYMENTS: 'http',
       PAYMENTS_URL: `${payments.url}/refunds`,
+      LOGISTICS: 'http',
+      LOGISTICS_URL: `${payments.url}/pickups`,
       SANDBOX_CALLBACK_URL: await refusedUrl(),
     });
     const moduleRef = await Test.createTestingModule({ imports: [InfrastructureModule.forRoot(config), WorkerModule.register(config)] }).compile();
@@ -71,12 +75,14 @@ describe('a job for a case that does not exist', () => {
     deadlines = new Queue('deadlines', { connection: bullConnection(redis.url) });
     refunds = new Queue('refunds', { connection: bullConnection(redis.url) });
     claims = new Queue('insurance', { connection: bullConnection(redis.url) });
+    pickups = new Queue('pickups', { connection: bullConnection(redis.url) });
   });
 
   afterAll(async () => {
     await deadlines?.close();
     await refunds?.close();
     await claims?.close();
+    await pickups?.close();
     await worker?.close();
     await payments?.close();
     await redis?.stop();
@@ -101,6 +107,12 @@ describe('a job for a case that does not exist', () => {
   async function addInsuranceJob(caseId: string, claimId: string): Promise<Job> {
     const data: JobData = { caseId, dueAt: Date.now(), work: { claimId, orderId: 'o-forged', amount: 1_000, currency: 'CNY' } };
     return claims.add('insurance', data, { ...JOB_OPTIONS.insurance, jobId: `insurance-forged-${randomUUID()}` });
+  }
+
+  /** A door pickup job as the reactor would make it, for an order and buyer the test chooses. */
+  async function addPickupJob(caseId: string, orderId: string, buyerId: string): Promise<Job> {
+    const data: JobData = { caseId, dueAt: Date.now(), work: { orderId, buyerId } };
+    return pickups.add('pickups', data, { ...JOB_OPTIONS.pickups, jobId: `pickup-forged-${randomUUID()}` });
   }
 
   async function finished(queue: Queue, job: Job): Promise<Job> {
@@ -219,6 +231,17 @@ describe('a job for a case that does not exist', () => {
     for (const job of [ghost, forged]) await expectDropped(claims, job, String(job.id));
     // The insurer is the payment centre's /insurance-claims (PAYMENTS=http): nothing more was claimed there.
     expect(payments.received.filter((r) => r.path.endsWith('/insurance-claims'))).toEqual(realClaims);
+    expect(await store.headPosition()).toBe(head);
+  });
+
+  it('a pickup job for a case that does not exist, or for another buyer than the case\'s, sends no courier', async () => {
+    const caseId = await openCase(false);
+    const orderId = (await store.readStream(caseStream(caseId), { maxCount: 1 }))[0].data as { orderId: string };
+    const head = await store.headPosition();
+    const ghost = await addPickupJob(`c-never-${randomUUID()}`, 'o-forged', 'b-forged');
+    const forged = await addPickupJob(caseId, orderId.orderId, 'b-forged');
+    for (const job of [ghost, forged]) await expectDropped(pickups, job, String(job.id));
+    expect(payments.received.filter((r) => r.path.endsWith('/pickups'))).toEqual([]);
     expect(await store.headPosition()).toBe(head);
   });
 });

@@ -1,6 +1,7 @@
 import { Inject, Logger } from '@nestjs/common';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import type { Job } from 'bullmq';
+import { CommandRefusedError, StreamReadsService, type CaseView } from '@aftersales/application';
 import { CARRIER, ProviderRejectedError, type Carrier } from '@aftersales/integrations';
 import { WORKER_NAME, type JobData, type PendingWork } from '@aftersales/scheduling';
 import { STALLED_JOBS } from './stalled-jobs';
@@ -21,12 +22,15 @@ export class PickupProcessor extends WorkerHost {
   constructor(
     @Inject(CARRIER) private readonly carrier: Carrier,
     private readonly commands: SystemCommands,
+    private readonly reads: StreamReadsService,
   ) {
     super();
   }
 
   async process(job: Job<JobData<PickupWork>>): Promise<string> {
     const { caseId, work } = job.data;
+    const notOwed = await this.notOwed(job);
+    if (notOwed) return `not booked: ${notOwed}`;
     let booking;
     try {
       booking = await this.carrier.bookPickup({ caseId, orderId: work.orderId, buyerId: work.buyerId });
@@ -37,5 +41,28 @@ export class PickupProcessor extends WorkerHost {
     }
     const outcome = await this.commands.execute(caseId, { type: 'schedule-pickup', actor: WORKER_ACTOR, data: booking }, job.id ?? '');
     return outcome.kind === 'done' ? `booked ${booking.trackingNumber}` : `not recorded: ${outcome.reason}`;
+  }
+
+  /**
+   * Why no courier should be sent, checked against the case stream first: a
+   * job for no case, or for another order or buyer than the case's (made by
+   * hand, a Redis shared by mistake), is dropped with a warning; one for a
+   * case no longer awaiting its return, or already booked, is no longer owed.
+   */
+  private async notOwed(job: Job<JobData<PickupWork>>): Promise<string | undefined> {
+    const { caseId, work } = job.data;
+    let view: CaseView | undefined;
+    try {
+      view = await this.reads.caseView(caseId, WORKER_ACTOR);
+    } catch (error) {
+      if (!(error instanceof CommandRefusedError)) throw error;
+    }
+    if (!view || view.orderId !== work.orderId || view.buyerId !== work.buyerId) {
+      const why = view ? `case ${caseId} is not of order ${work.orderId} and buyer ${work.buyerId}` : `there is no case ${caseId}`;
+      this.logger.warn(`pickup job ${job.id} dropped: ${why}`);
+      return why;
+    }
+    if (view.status !== 'awaiting_return') return `case ${caseId} is ${view.status}`;
+    return view.pickup ? `case ${caseId} has its pickup` : undefined;
   }
 }
