@@ -2,6 +2,7 @@ import { Inject, Logger } from '@nestjs/common';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import type { Job } from 'bullmq';
 import { WEBHOOK_QUEUE, webhookRetryDelayMs, WebhookQueue, WebhookStore, type Delivery, type WebhookJobData, type WebhookRetryPolicy } from '@aftersales/scheduling';
+import { STALLED_JOBS } from '../processors/stalled-jobs';
 import { sendWebhook, type SendOutcome } from './webhook-sender';
 import { WEBHOOK_QUEUE_SERVICE, WEBHOOK_RETRY_POLICY } from './webhook.tokens';
 
@@ -18,7 +19,8 @@ export type DeliveryResult = 'delivered' | 'retrying' | 'dead' | 'stale';
  * refused the request as such (a 4xx other than 408/409/425/429, a
  * redirect), it is a dead letter and the chain waits behind it.
  */
-@Processor(WEBHOOK_QUEUE, { concurrency: 16 })
+// A delivery caught by a dying process is sent again within some fifteen seconds (receivers dedupe by delivery id).
+@Processor(WEBHOOK_QUEUE, { concurrency: 16, ...STALLED_JOBS })
 export class WebhookDeliveryProcessor extends WorkerHost {
   private readonly logger = new Logger('Webhooks');
   /** Called after every job that acted (for metrics). */
