@@ -201,8 +201,8 @@ describe.each(DIALECTS)('analytics summary from the daily rollup on %s', (dialec
       .orderBy('key')
       .execute();
     expect(rows.map((r) => ({ ...r, cases: Number(r.cases) }))).toEqual([
-      { day: '2026-08-01', key: 'm1', cases: 1, first_response: '[[100,1]]' },
-      { day: '2026-08-01', key: 'm2', cases: 1, first_response: '[[30,1]]' },
+      { day: '2026-08-01', key: 'm1', cases: 1, first_response: '[100,1]' },
+      { day: '2026-08-01', key: 'm2', cases: 1, first_response: '[30,1]' },
       { day: '2026-08-02', key: 'm1', cases: 1, first_response: '[]' },
     ]);
     const summary = await new AnalyticsQuery(t.store).summary({ from: '2026-08-01T00:00:00.000Z', to: '2026-08-02T12:00:00.000Z' }, 'merchant');

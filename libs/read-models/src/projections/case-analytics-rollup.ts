@@ -48,7 +48,7 @@ export const CONTRIBUTING_COLUMNS = [
 
 export type ContributingFacts = Pick<CaseFactsRow, (typeof CONTRIBUTING_COLUMNS)[number]>;
 
-/** Histogram buckets: a bucket's lower bound → how many durations fell in it. */
+/** Histogram buckets: a bucket's index (bucketIndex) → how many durations fell in it. */
 export type Histogram = Map<number, number>;
 
 /** What a set of cases adds up to, for one group. */
@@ -130,8 +130,8 @@ export function addCase(totals: Totals, facts: ContributingFacts, sign: 1 | -1):
     if (nps >= 9) totals.promoters += sign;
     if (nps <= 6) totals.detractors += sign;
   }
-  if (facts.first_response_seconds !== null) count(totals.firstResponse, durationBucket(Number(facts.first_response_seconds)), sign);
-  if (facts.resolution_seconds !== null) count(totals.resolution, durationBucket(Number(facts.resolution_seconds)), sign);
+  if (facts.first_response_seconds !== null) count(totals.firstResponse, bucketIndex(durationBucket(Number(facts.first_response_seconds))), sign);
+  if (facts.resolution_seconds !== null) count(totals.resolution, bucketIndex(durationBucket(Number(facts.resolution_seconds))), sign);
 }
 
 export function addTotals(into: Totals, other: Totals): void {
@@ -178,16 +178,101 @@ export function sameContribution(a: ContributingFacts, b: ContributingFacts): bo
 export const rollupId = (dimension: string, day: string, key: string): string => `${dimension}\u0000${day}\u0000${key}`;
 
 /**
- * The histogram as stored: `[[lower bound, count], ...]` in bucket order,
- * no empty bucket, so equal histograms are equal text whatever the order
- * the cases came in.
+ * The histogram as stored: `[index, count, index, count, ...]` in bucket
+ * order (an index is the bucket's place among all buckets: bucketIndex), no
+ * empty bucket, so equal histograms are equal text whatever the order the
+ * cases came in.
  */
 export function encodeHistogram(histogram: Histogram): string {
-  return JSON.stringify([...histogram].sort((a, b) => a[0] - b[0]));
+  return JSON.stringify([...histogram].sort((a, b) => a[0] - b[0]).flat());
 }
 
 export function decodeHistogram(text: string): Histogram {
-  return new Map(JSON.parse(text) as Array<[number, number]>);
+  const flat = JSON.parse(text) as number[];
+  const histogram: Histogram = new Map();
+  for (let i = 0; i < flat.length; i += 2) histogram.set(flat[i], flat[i + 1]);
+  return histogram;
+}
+
+/** Every bucket below 2^32 s has an index: the exact ones, then 64 per power of two. */
+const DENSE_BUCKETS = EXACT_BELOW + (32 - SUB_BUCKET_BITS - 1) * 2 ** SUB_BUCKET_BITS;
+
+/** The place of the bucket starting at `lower` (a durationBucket) among all buckets, in order. */
+export function bucketIndex(lower: number): number {
+  if (lower < EXACT_BELOW) return lower;
+  if (lower >= 2 ** 32) return DENSE_BUCKETS - 1;
+  const exponent = 31 - Math.clz32(lower);
+  // lower >>> (exponent − 6) is the bucket's place within its power of two, 64 to 127.
+  return EXACT_BELOW + (exponent - SUB_BUCKET_BITS - 1) * 2 ** SUB_BUCKET_BITS + (lower >>> (exponent - SUB_BUCKET_BITS)) - 2 ** SUB_BUCKET_BITS;
+}
+
+/** The lower bound of the bucket at `index`. */
+export function bucketOfIndex(index: number): number {
+  if (index < EXACT_BELOW) return index;
+  const steps = index - EXACT_BELOW;
+  const exponent = Math.floor(steps / 2 ** SUB_BUCKET_BITS) + SUB_BUCKET_BITS + 1;
+  const sub = (steps % 2 ** SUB_BUCKET_BITS) + 2 ** SUB_BUCKET_BITS;
+  return sub * 2 ** (exponent - SUB_BUCKET_BITS);
+}
+
+/**
+ * A histogram the summary adds many rows into: a count per bucket index in
+ * one array, so adding a stored row is a walk over its text's numbers and
+ * a percentile one pass over the array.
+ */
+export class DenseHistogram {
+  private readonly counts = new Float64Array(DENSE_BUCKETS);
+  private total = 0;
+
+  /** Adds a stored histogram (encodeHistogram's text). */
+  addEncoded(text: string): void {
+    if (text.length <= 2) return;
+    const flat = JSON.parse(text) as number[];
+    for (let i = 0; i < flat.length; i += 2) {
+      this.counts[flat[i]] += flat[i + 1];
+      this.total += flat[i + 1];
+    }
+  }
+
+  /** Counts one duration (seconds). */
+  addDuration(seconds: number): void {
+    this.counts[bucketIndex(durationBucket(seconds))] += 1;
+    this.total += 1;
+  }
+
+  /**
+   * The nearest-rank percentile (the smallest value with at least p % of
+   * the values at or below it) as the histogram can tell it: the upper bound
+   * of the bucket that value fell in. Null for an empty histogram.
+   */
+  percentile(p: number): number | null {
+    if (this.total <= 0) return null;
+    const rank = Math.max(1, Math.floor((p * this.total + 99) / 100));
+    let seen = 0;
+    for (let i = 0; i < DENSE_BUCKETS; i += 1) {
+      seen += this.counts[i];
+      if (seen >= rank) return bucketUpperBound(bucketOfIndex(i));
+    }
+    return null;
+  }
+}
+
+/** The counts and sums of a rollup row (or of a set of cases), without the histograms. */
+export type Counters = Omit<Totals, 'firstResponse' | 'resolution'>;
+
+export function addRowCounters(into: Counters, row: CaseFactsDailyRow): void {
+  into.cases += Number(row.cases);
+  into.refunded += Number(row.refunded);
+  into.compensated += Number(row.compensated);
+  into.autoApproved += Number(row.auto_approved);
+  into.deadlineDecided += Number(row.deadline_decided);
+  into.expressRefunds += Number(row.express_refunds);
+  into.expressDisputed += Number(row.express_disputed);
+  into.ratingSum += Number(row.rating_sum);
+  into.ratingCount += Number(row.rating_count);
+  into.npsCount += Number(row.nps_count);
+  into.promoters += Number(row.promoters);
+  into.detractors += Number(row.detractors);
 }
 
 export function totalsOfRow(row: CaseFactsDailyRow): Totals {
@@ -229,23 +314,4 @@ export function rowOfTotals(dimension: AnalyticsGroup, day: string, key: string,
     first_response: encodeHistogram(totals.firstResponse),
     resolution: encodeHistogram(totals.resolution),
   };
-}
-
-/**
- * The nearest-rank percentile (the smallest value with at least p % of the
- * values at or below it) as the histogram can tell it: the upper bound of
- * the bucket that value fell in. Null for an empty histogram.
- */
-export function percentile(histogram: Histogram, p: number): number | null {
-  let total = 0;
-  for (const n of histogram.values()) total += n;
-  if (total <= 0) return null;
-  // The smallest rank r with r × 100 ≥ p × total, in integers.
-  const rank = Math.max(1, Math.floor((p * total + 99) / 100));
-  let seen = 0;
-  for (const bucket of [...histogram.keys()].sort((a, b) => a - b)) {
-    seen += histogram.get(bucket) ?? 0;
-    if (seen >= rank) return bucketUpperBound(bucket);
-  }
-  return null;
 }

@@ -1,13 +1,10 @@
+import { sql } from 'kysely';
 import {
-  addCase,
-  addTotals,
-  CONTRIBUTING_COLUMNS,
-  emptyTotals,
-  groupKey,
-  percentile,
-  totalsOfRow,
+  addRowCounters,
+  DenseHistogram,
+  GROUP_COLUMN,
   type AnalyticsGroup,
-  type Totals,
+  type Counters,
 } from '../projections/case-analytics-rollup';
 import type { ReadStore } from '../store/read-store';
 
@@ -50,13 +47,38 @@ export interface AnalyticsSummary {
 
 const DAY_MS = 86_400_000;
 
+/** One group's counts and sums, and its two duration histograms. */
+interface Group {
+  counters: Counters;
+  firstResponse: DenseHistogram;
+  resolution: DenseHistogram;
+}
+
+/** The counters of a partial day's cases, as the database adds them up per key. */
+interface PartialCounters {
+  key: string | null;
+  cases: number | string;
+  refunded: number | string | null;
+  compensated: number | string | null;
+  auto_approved: number | string | null;
+  deadline_decided: number | string | null;
+  express_refunds: number | string | null;
+  express_disputed: number | string | null;
+  rating_sum: number | string | null;
+  rating_count: number | string;
+  nps_count: number | string;
+  promoters: number | string | null;
+  detractors: number | string | null;
+}
+
 /**
  * `GET /v1/analytics/summary` from the `case_analytics` read model: the
  * cases requested in [from, to), grouped by one of API.md's keys. The whole
  * UTC days of the range come from the daily rollup (one row per day and
  * key: counts, sums, duration histograms), the partial days at either end
- * from the cases themselves, bucketed the same way; so a summary reads a
- * row per day and key plus at most two days of cases, whatever the range.
+ * from the cases themselves (the database adds up their counters, their
+ * durations go into the same buckets); so a summary reads a row per day and
+ * key plus at most two days of cases, whatever the range.
  *
  * Percentiles are nearest rank over histogram buckets (exact below 128 s,
  * then less than 1/64 of the value wide): each is the upper bound of the
@@ -66,11 +88,12 @@ export class AnalyticsQuery {
   constructor(private readonly store: ReadStore) {}
 
   async summary(range: { from: string; to: string }, groupBy: AnalyticsGroup): Promise<AnalyticsSummary> {
-    const groups = new Map<string, Totals>();
-    const add = (key: string): Totals => {
-      let totals = groups.get(key);
-      if (!totals) groups.set(key, (totals = emptyTotals()));
-      return totals;
+    const groups = new Map<string, Group>();
+    const group = (key: string | null): Group => {
+      const name = key ?? '';
+      let found = groups.get(name);
+      if (!found) groups.set(name, (found = { counters: emptyCounters(), firstResponse: new DenseHistogram(), resolution: new DenseHistogram() }));
+      return found;
     };
     const from = Date.parse(range.from);
     const to = Date.parse(range.to);
@@ -86,33 +109,84 @@ export class AnalyticsQuery {
         .where('day', '>=', dayOf(firstDay))
         .where('day', '<', dayOf(endDay))
         .execute();
-      for (const row of rows) addTotals(add(row.key), totalsOfRow(row));
+      for (const row of rows) {
+        const g = group(row.key);
+        addRowCounters(g.counters, row);
+        g.firstResponse.addEncoded(row.first_response);
+        g.resolution.addEncoded(row.resolution);
+      }
       if (from < firstDay) partial.push([range.from, new Date(firstDay).toISOString()]);
       if (endDay < to) partial.push([new Date(endDay).toISOString(), range.to]);
     } else if (from < to) {
       partial.push([range.from, range.to]);
     }
-    for (const [start, end] of partial) {
-      const rows = await this.store.db
-        .selectFrom('rm_case_facts')
-        .select(CONTRIBUTING_COLUMNS)
-        .where('requested_at', '>=', start)
-        .where('requested_at', '<', end)
-        .execute();
-      for (const row of rows) addCase(add(groupKey(row, groupBy)), row, 1);
-    }
+    for (const [start, end] of partial) await this.addCases(groupBy, start, end, group);
     const items = [...groups]
-      .filter(([, totals]) => totals.cases > 0)
-      .map(([key, totals]) => summarise(groupBy === 'agent' && key === '' ? NO_AGENT : key, totals))
+      .filter(([, g]) => g.counters.cases > 0)
+      .map(([key, g]) => summarise(groupBy === 'agent' && key === '' ? NO_AGENT : key, g))
       .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     return { from: range.from, to: range.to, groupBy, items };
   }
+
+  /** The cases requested in [start, end) (less than a day), added to their groups. */
+  private async addCases(groupBy: AnalyticsGroup, start: string, end: string, group: (key: string | null) => Group): Promise<void> {
+    const key = sql.ref(GROUP_COLUMN[groupBy]);
+    const { db } = this.store;
+    const totals = await sql<PartialCounters>`
+      select ${key} as key, count(*) as cases, sum(refunded) as refunded, sum(compensated) as compensated,
+        sum(auto_approved) as auto_approved, sum(deadline_decided) as deadline_decided,
+        sum(express_refund) as express_refunds, sum(express_disputed) as express_disputed,
+        sum(rating) as rating_sum, count(rating) as rating_count, count(nps) as nps_count,
+        sum(case when nps >= 9 then 1 else 0 end) as promoters, sum(case when nps <= 6 then 1 else 0 end) as detractors
+      from rm_case_facts
+      where requested_at >= ${start} and requested_at < ${end}
+      group by ${key}`.execute(db);
+    for (const row of totals.rows) {
+      const c = group(row.key).counters;
+      c.cases += Number(row.cases);
+      c.refunded += Number(row.refunded ?? 0);
+      c.compensated += Number(row.compensated ?? 0);
+      c.autoApproved += Number(row.auto_approved ?? 0);
+      c.deadlineDecided += Number(row.deadline_decided ?? 0);
+      c.expressRefunds += Number(row.express_refunds ?? 0);
+      c.expressDisputed += Number(row.express_disputed ?? 0);
+      c.ratingSum += Number(row.rating_sum ?? 0);
+      c.ratingCount += Number(row.rating_count);
+      c.npsCount += Number(row.nps_count);
+      c.promoters += Number(row.promoters ?? 0);
+      c.detractors += Number(row.detractors ?? 0);
+    }
+    const durations = await sql<{ key: string | null; first_response: number | null; resolution: number | null }>`
+      select ${key} as key, first_response_seconds as first_response, resolution_seconds as resolution
+      from rm_case_facts
+      where requested_at >= ${start} and requested_at < ${end} and (first_response_seconds is not null or resolution_seconds is not null)`.execute(db);
+    for (const row of durations.rows) {
+      const g = group(row.key);
+      if (row.first_response !== null) g.firstResponse.addDuration(Number(row.first_response));
+      if (row.resolution !== null) g.resolution.addDuration(Number(row.resolution));
+    }
+  }
 }
+
+const emptyCounters = (): Counters => ({
+  cases: 0,
+  refunded: 0,
+  compensated: 0,
+  autoApproved: 0,
+  deadlineDecided: 0,
+  expressRefunds: 0,
+  expressDisputed: 0,
+  ratingSum: 0,
+  ratingCount: 0,
+  npsCount: 0,
+  promoters: 0,
+  detractors: 0,
+});
 
 /** `YYYY-MM-DD` of a UTC midnight. */
 const dayOf = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 
-function summarise(key: string, totals: Totals): AnalyticsSummaryItem {
+function summarise(key: string, { counters: totals, firstResponse, resolution }: Group): AnalyticsSummaryItem {
   const { cases, npsCount } = totals;
   return {
     key,
@@ -123,10 +197,10 @@ function summarise(key: string, totals: Totals): AnalyticsSummaryItem {
     deadlineDecidedRate: rate(totals.deadlineDecided, cases),
     expressRefunds: totals.expressRefunds,
     expressDisputed: totals.expressDisputed,
-    firstResponseP50: percentile(totals.firstResponse, 50),
-    firstResponseP90: percentile(totals.firstResponse, 90),
-    resolutionP50: percentile(totals.resolution, 50),
-    resolutionP90: percentile(totals.resolution, 90),
+    firstResponseP50: firstResponse.percentile(50),
+    firstResponseP90: firstResponse.percentile(90),
+    resolutionP50: resolution.percentile(50),
+    resolutionP90: resolution.percentile(90),
     ...(totals.ratingCount > 0 ? { ratingAvg: round(totals.ratingSum / totals.ratingCount) } : {}),
     ...(npsCount > 0 ? { nps: Math.round(((totals.promoters - totals.detractors) / npsCount) * 100) } : {}),
   };
