@@ -19,7 +19,7 @@ export type DeliveryResult = 'delivered' | 'retrying' | 'dead' | 'stale';
  * refused the request as such (a 4xx other than 408/409/425/429, a
  * redirect), it is a dead letter and the chain waits behind it.
  */
-// A delivery caught by a dying process is sent again within some fifteen seconds (receivers dedupe by delivery id).
+// A delivery caught by a dying process is sent again within some fifteen seconds (receivers tell repeats by X-Event-Id).
 @Processor(WEBHOOK_QUEUE, { concurrency: 16, ...STALLED_JOBS })
 export class WebhookDeliveryProcessor extends WorkerHost {
   private readonly logger = new Logger('Webhooks');
