@@ -10,27 +10,28 @@ export const AGENT_QUEUE = 'agent_queue';
 const BUYER_STREAM_PREFIX = 'buyer-';
 const BUYER_EVENT_TYPES = ['BuyerFlagged', 'BuyerUnflagged'] as const;
 
+/** What a request fixes: the case's identity and line, and when it was asked. */
+const FIXED_COLUMNS = ['case_id', 'order_id', 'buyer_id', 'business_line', 'kind', 'reason', 'requested_at'] as const satisfies ReadonlyArray<keyof AgentQueueRow>;
+
 const UPDATED_COLUMNS = [
-  'order_id',
-  'buyer_id',
-  'business_line',
-  'kind',
-  'reason',
   'status',
   'priority',
   'assignee',
   'open',
   'in_pool',
-  'requested_at',
   'waiting_since',
   'next_deadline_name',
   'next_deadline_at',
   'revision',
   'state',
-] as const satisfies ReadonlyArray<Exclude<keyof AgentQueueRow, 'case_id'>>;
+] as const satisfies ReadonlyArray<Exclude<keyof AgentQueueRow, (typeof FIXED_COLUMNS)[number]>>;
 
-/** A row is a function of its case's state and its buyer's flag, nothing else. */
-const UPSERT: UpsertSpec<'rm_agent_queue'> = { table: 'rm_agent_queue', columns: ['case_id', ...UPDATED_COLUMNS], conflict: ['case_id'], update: UPDATED_COLUMNS };
+/**
+ * A row is a function of its case's state and its buyer's flag, nothing
+ * else. Only `ReturnRequested` sets the fixed columns, so later events
+ * rewrite the others alone.
+ */
+const UPSERT: UpsertSpec<'rm_agent_queue'> = { table: 'rm_agent_queue', columns: [...FIXED_COLUMNS, ...UPDATED_COLUMNS], conflict: ['case_id'], update: UPDATED_COLUMNS };
 const UPSERT_BUYER: UpsertSpec<'rm_agent_queue_buyers'> = { table: 'rm_agent_queue_buyers', columns: ['buyer_id', 'flagged'], conflict: ['buyer_id'], update: ['flagged'] };
 
 /** What a batch reads before it writes: the folded cases it touches and the flags of their buyers. */

@@ -7,29 +7,28 @@ import { defineProjection } from './projection';
 
 export const CASE_LIST = 'case_list';
 
+/** What a request fixes: the case's identity and the keys its list is scoped and sorted by. */
+const FIXED_COLUMNS = ['case_id', 'order_id', 'buyer_id', 'merchant_id', 'business_line', 'kind', 'reason', 'currency', 'requested_at'] as const satisfies ReadonlyArray<keyof CaseListRow>;
+
 const UPDATED_COLUMNS = [
-  'order_id',
-  'buyer_id',
-  'merchant_id',
-  'business_line',
-  'kind',
-  'reason',
   'status',
   'requested_amount',
   'refunded',
-  'currency',
   'priority',
   'assignee',
-  'requested_at',
   'updated_at',
   'next_deadline_name',
   'next_deadline_at',
   'revision',
   'state',
-] as const satisfies ReadonlyArray<Exclude<keyof CaseListRow, 'case_id'>>;
+] as const satisfies ReadonlyArray<Exclude<keyof CaseListRow, (typeof FIXED_COLUMNS)[number]>>;
 
-/** Every column from the folded case: a row is a function of its case's state, nothing else. */
-const UPSERT: UpsertSpec<'rm_case_list'> = { table: 'rm_case_list', columns: ['case_id', ...UPDATED_COLUMNS], conflict: ['case_id'], update: UPDATED_COLUMNS };
+/**
+ * A row is a function of its case's state. Only `ReturnRequested` sets the
+ * fixed columns, so a later event rewrites the others alone, and leaves the
+ * indexes on the fixed ones (buyer, merchant, line, time) untouched.
+ */
+const UPSERT: UpsertSpec<'rm_case_list'> = { table: 'rm_case_list', columns: [...FIXED_COLUMNS, ...UPDATED_COLUMNS], conflict: ['case_id'], update: UPDATED_COLUMNS };
 
 /**
  * `GET /v1/cases`: one row per case with what the list shows and filters on,
@@ -39,7 +38,7 @@ const UPSERT: UpsertSpec<'rm_case_list'> = { table: 'rm_case_list', columns: ['c
  */
 export const caseListProjection = defineProjection<Map<string, CaseState>>({
   name: CASE_LIST,
-  version: 1,
+  version: 2,
   eventTypes: CASE_EVENT_TYPES,
   tables: ['rm_case_list'],
 
@@ -74,6 +73,10 @@ export const caseListProjection = defineProjection<Map<string, CaseState>>({
     db.schema.createIndex('rm_case_list_merchant').on('rm_case_list').columns(['merchant_id', 'requested_at', 'case_id']),
     db.schema.createIndex('rm_case_list_line').on('rm_case_list').columns(['business_line', 'requested_at', 'case_id']),
     db.schema.createIndex('rm_case_list_status').on('rm_case_list').columns(['status', 'requested_at', 'case_id']),
+    db.schema.createIndex('rm_case_list_kind').on('rm_case_list').columns(['kind', 'requested_at', 'case_id']),
+    db.schema.createIndex('rm_case_list_reason').on('rm_case_list').columns(['reason', 'requested_at', 'case_id']),
+    // deadlineBefore: the cases whose next deadline falls before a time, few of all (only running deadlines count).
+    db.schema.createIndex('rm_case_list_deadline').on('rm_case_list').columns(['next_deadline_at']),
   ],
 
   /** The folded cases the batch's events belong to, as stored. */

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { statusLabel, type Actor } from '@aftersales/domain';
 import type { ReadStore } from '../store/read-store';
 import type { CaseListRow } from '../store/tables';
@@ -70,7 +71,13 @@ export class CaseListQuery {
     if (filter.reason !== undefined) query = query.where('reason', '=', filter.reason);
     if (filter.from !== undefined) query = query.where('requested_at', '>=', filter.from);
     if (filter.to !== undefined) query = query.where('requested_at', '<', filter.to);
-    if (filter.deadlineBefore !== undefined) query = query.where('next_deadline_at', '<', filter.deadlineBefore);
+    if (filter.deadlineBefore !== undefined) {
+      const before = filter.deadlineBefore;
+      query = query.where('next_deadline_at', '<', before);
+      // Few cases have a running deadline. SQLite's planner cannot tell from its statistics, and would walk
+      // every case newest first looking for them; told that a deadline is rare, it reads the deadline index.
+      if (this.store.dialect === 'sqlite') query = query.where(sql<boolean>`likelihood(${sql.ref('next_deadline_at')} is not null, 0.01)`);
+    }
     if (after) {
       query = query.where((eb) =>
         eb.or([eb('requested_at', '<', after.key), eb.and([eb('requested_at', '=', after.key), eb('case_id', '<', after.id)])]),

@@ -11,7 +11,7 @@ import {
 } from 'kysely';
 import type { EventStore } from '@aftersales/event-store';
 import type { AnyProjection } from '../projections/projection';
-import type { ReadStore } from '../store/read-store';
+import { optimizeSqlite, type ReadStore } from '../store/read-store';
 import type { ReadModelTables } from '../store/tables';
 import { writeTransaction } from '../store/write-transaction';
 import { checkpointForUpdate, storeCheckpoint } from './checkpoints';
@@ -133,6 +133,8 @@ export async function rebuildProjections(store: ReadStore, events: EventStore, p
     for (const shadow of pending) if (!(await swap(store, shadow.live, shadow.projection.name, shadow.position))) behind.push(shadow);
     pending = behind;
   }
+  // The swapped-in tables have no planner statistics yet (PostgreSQL's autovacuum gathers its own).
+  if (store.sqlite) optimizeSqlite(store.sqlite, { everyTable: true });
   return { position, eventsRead, seconds: (Date.now() - started) / 1000 };
 }
 

@@ -58,7 +58,16 @@ export function openReadStore(readStore: AppConfig['readStore']): ReadStore {
   // Kysely's driver prepares every query it runs; this hands it the statement prepared last time for the same text.
   const cached = { prepare: (text: string) => preparedStatement(database, text), close: () => database.close() };
   const db = new Kysely<ReadModelTables>({ dialect: new SqliteDialect({ database: cached }) });
-  return { dialect: 'sqlite', db, sqlite: database, close: () => db.destroy() };
+  const optimizing = setInterval(() => optimizeSqlite(database), OPTIMIZE_EVERY_MS).unref();
+  return {
+    dialect: 'sqlite',
+    db,
+    sqlite: database,
+    close: () => {
+      clearInterval(optimizing);
+      return db.destroy();
+    },
+  };
 }
 
 const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>();
@@ -90,10 +99,31 @@ function openSqlite(path: string): Database.Database {
     database.pragma('synchronous = NORMAL');
     // The event store's own thread copies the log back (WalCheckpointer); this is the same backstop it keeps.
     database.pragma('wal_autocheckpoint = 10000');
+    optimizeSqlite(database, { everyTable: true });
     return database;
   } catch (error) {
     database.close();
     throw error;
+  }
+}
+
+/** How often a long-lived connection refreshes the planner's statistics (SQLite's advice: hourly or daily). */
+const OPTIMIZE_EVERY_MS = 3_600_000;
+
+/**
+ * `PRAGMA optimize`: gathers the statistics SQLite's planner chooses
+ * indexes by (ANALYZE, bounded to a sample) for tables that have none or
+ * have grown much. Without them a list filtered by buyer and status may
+ * walk the status index through every case of that status. `everyTable`
+ * looks at all tables, as when a connection opens or a rebuild swapped
+ * tables in, not only those this connection has read.
+ */
+export function optimizeSqlite(database: Database.Database, options: { everyTable?: boolean } = {}): void {
+  try {
+    database.pragma(options.everyTable ? 'optimize = 0x10002' : 'optimize');
+  } catch (error) {
+    // Statistics only help the planner: a busy file is no reason to fail.
+    new Logger('ReadStore').warn(`PRAGMA optimize failed: ${(error as Error).message}`);
   }
 }
 
