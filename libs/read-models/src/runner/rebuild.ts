@@ -11,7 +11,7 @@ import {
 } from 'kysely';
 import type { EventStore } from '@aftersales/event-store';
 import type { AnyProjection } from '../projections/projection';
-import { optimizeSqlite, type ReadStore } from '../store/read-store';
+import { analyzeSqlite, type ReadStore } from '../store/read-store';
 import type { ReadModelTables } from '../store/tables';
 import { writeTransaction } from '../store/write-transaction';
 import { checkpointForUpdate, storeCheckpoint } from './checkpoints';
@@ -134,7 +134,7 @@ export async function rebuildProjections(store: ReadStore, events: EventStore, p
     pending = behind;
   }
   // The swapped-in tables have no planner statistics yet (PostgreSQL's autovacuum gathers its own).
-  if (store.sqlite) optimizeSqlite(store.sqlite, { everyTable: true });
+  if (store.sqlite) analyzeSqlite(store.sqlite, projections.flatMap((p) => p.tables));
   return { position, eventsRead, seconds: (Date.now() - started) / 1000 };
 }
 

@@ -99,6 +99,8 @@ function openSqlite(path: string): Database.Database {
     database.pragma('synchronous = NORMAL');
     // The event store's own thread copies the log back (WalCheckpointer); this is the same backstop it keeps.
     database.pragma('wal_autocheckpoint = 10000');
+    // ANALYZE reads about this many rows of each index, not all of them (SQLite's advice for optimize).
+    database.pragma('analysis_limit = 1000');
     optimizeSqlite(database, { everyTable: true });
     return database;
   } catch (error) {
@@ -124,6 +126,15 @@ export function optimizeSqlite(database: Database.Database, options: { everyTabl
   } catch (error) {
     // Statistics only help the planner: a busy file is no reason to fail.
     new Logger('ReadStore').warn(`PRAGMA optimize failed: ${(error as Error).message}`);
+  }
+}
+
+/** Planner statistics for these tables only, each from a bounded sample of its indexes. */
+export function analyzeSqlite(database: Database.Database, tables: readonly string[]): void {
+  try {
+    for (const table of tables) database.exec(`ANALYZE "${table.replace(/"/g, '""')}"`);
+  } catch (error) {
+    new Logger('ReadStore').warn(`ANALYZE failed: ${(error as Error).message}`);
   }
 }
 
