@@ -13,8 +13,13 @@ export class DeadlineNotDueError extends Error {}
  * goes through the command path, which acts only if the deadline is still
  * the case's (the party may have acted first) and refuses one delivered
  * early, which BullMQ then tries again.
+ *
+ * Concurrency 256: a deadline job is mostly waiting (its appends wait for
+ * the group commit's fsync, tens of milliseconds on a shared disk), so 64
+ * at a time capped a burst of due deadlines at about 64 ÷ that wait; the
+ * store commits however many are queued in one transaction and one fsync.
  */
-@Processor('deadlines', { concurrency: 64, name: WORKER_NAME, ...STALLED_JOBS })
+@Processor('deadlines', { concurrency: 256, name: WORKER_NAME, ...STALLED_JOBS })
 export class DeadlineProcessor extends WorkerHost {
   constructor(private readonly commands: SystemCommands) {
     super();
