@@ -65,4 +65,9 @@ describe('the case list on SQLite, as a process opening the file plans it', () =
     const plan = await planOf({ buyerId: 'u7', status: 'closed' });
     expect(plan.join(' | ')).toContain('INDEX rm_case_list_buyer');
   });
+
+  it('reads a kind and a reason together through their pair\'s index, not every case of the kind', async () => {
+    const plan = await planOf({ kind: 'exchange', reason: 'wrong_item' });
+    expect(plan.join(' | ')).toContain('INDEX rm_case_list_kind_reason');
+  });
 });

@@ -75,7 +75,9 @@ export const caseListProjection = defineProjection<Map<string, CaseState>>({
     db.schema.createIndex('rm_case_list_status').on('rm_case_list').columns(['status', 'requested_at', 'case_id']),
     db.schema.createIndex('rm_case_list_kind').on('rm_case_list').columns(['kind', 'requested_at', 'case_id']),
     db.schema.createIndex('rm_case_list_reason').on('rm_case_list').columns(['reason', 'requested_at', 'case_id']),
-    // deadlineBefore: the cases whose next deadline falls before a time, few of all (only running deadlines count).
+    // Both together: a rare pair would otherwise walk every case of its kind.
+    db.schema.createIndex('rm_case_list_kind_reason').on('rm_case_list').columns(['kind', 'reason', 'requested_at', 'case_id']),
+    // deadlineBefore: the cases whose next deadline falls before a time (only running deadlines count).
     db.schema.createIndex('rm_case_list_deadline').on('rm_case_list').columns(['next_deadline_at']),
   ],
 

@@ -74,9 +74,12 @@ export class CaseListQuery {
     if (filter.deadlineBefore !== undefined) {
       const before = filter.deadlineBefore;
       query = query.where('next_deadline_at', '<', before);
-      // Few cases have a running deadline. SQLite's planner cannot tell from its statistics, and would walk
-      // every case newest first looking for them; told that a deadline is rare, it reads the deadline index.
-      if (this.store.dialect === 'sqlite') query = query.where(sql<boolean>`likelihood(${sql.ref('next_deadline_at')} is not null, 0.01)`);
+      // SQLite's planner cannot tell from its statistics how many cases have a deadline before that time, and
+      // walks every case newest first looking for them. When they are few (counted on the index, up to a
+      // bound), it is told so and reads them through the deadline index; when many, the walk finds a page soon.
+      if (this.store.dialect === 'sqlite' && (await this.fewDeadlinesBefore(before))) {
+        query = query.where(sql<boolean>`likelihood(${sql.ref('next_deadline_at')} is not null, 0.01)`);
+      }
     }
     if (after) {
       query = query.where((eb) =>
@@ -89,11 +92,23 @@ export class CaseListQuery {
     return { items, ...(last ? { nextCursor: encodeListCursor(digest, { key: last.requestedAt, id: last.caseId }) } : {}) };
   }
 
+  /** Whether fewer than FEW_DEADLINES cases (of any scope) have a running deadline before `before`: read on the index alone. */
+  private async fewDeadlinesBefore(before: string): Promise<boolean> {
+    const found = await this.store.db
+      .selectFrom((eb) => eb.selectFrom('rm_case_list').select(sql<number>`1`.as('one')).where('next_deadline_at', '<', before).limit(FEW_DEADLINES).as('due'))
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirst();
+    return Number(found?.n ?? 0) < FEW_DEADLINES;
+  }
+
   /** A cursor is good for the list it came from: this scope, these filters. */
   private digest(reader: Actor, filter: CaseListFilter): string {
     return listScopeDigest({ scope: readerScope(reader).key, filter: normalised(filter) });
   }
 }
+
+/** Up to this many matches, a sort of them beats walking the whole list newest first. */
+const FEW_DEADLINES = 2000;
 
 const LIST_COLUMNS = [
   'case_id',
