@@ -155,7 +155,6 @@ export const caseAnalyticsProjection = defineProjection<CaseAnalyticsLoaded>({
     const orders = new Map(registered);
     for (const chunk of lookupChunks([...orderIds])) {
       const rows = await db.selectFrom('rm_case_facts_orders').selectAll().where('order_id', 'in', chunk).execute();
-      // An order's first snapshot stays (see write): the stored one wins over the batch's.
       for (const row of rows) orders.set(row.order_id, row);
     }
 
