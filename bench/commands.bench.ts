@@ -18,11 +18,12 @@
  */
 import { SignJWT } from 'jose';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEVELOPMENT_JWT_SECRET } from '@aftersales/config';
 import { startScript, startService, waitForOutput, waitForReady, type ChildServer } from './support/service';
 import type { ProbeRecord } from './support/stall-probe';
+import { cpuModel, processCpuSeconds } from './support/machine';
 
 const CONNECTIONS = 50;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
@@ -268,16 +269,6 @@ function newRun(): Run {
 }
 
 const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
-
-/** utime + stime of a process from /proc, in seconds (NaN elsewhere). */
-function processCpuSeconds(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on Linux
-  } catch {
-    return Number.NaN;
-  }
-}
 
 async function drive(
   options: AutocannonOptions,
@@ -566,16 +557,6 @@ function summariseProbe(file: string, runs: ReadonlyArray<{ keys: KeyMode; run: 
 }
 
 // ---------------------------------------------------------------------------
-
-function cpuModel(): string {
-  try {
-    const match = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
-    if (match) return match[1].trim();
-  } catch {
-    // not Linux
-  }
-  return cpus()[0]?.model ?? 'unknown';
-}
 
 const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 const ms = (n: number): string => `${n.toFixed(1)} ms`;

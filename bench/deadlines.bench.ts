@@ -30,8 +30,7 @@
  * SQLite calls and GC pauses over the same window.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { readFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { startService, waitForReady, type ChildServer } from './support/service';
 import { seedCases, type SeedKind } from './deadlines/seed';
@@ -41,6 +40,7 @@ import { runNoopQueue, DEADLINE_CONCURRENCY, type NoopRun } from './deadlines/no
 import { summariseProfile } from './deadlines/profile';
 import { summariseProbe } from './deadlines/probe-summary';
 import { repositoryRoot } from './support/service';
+import { cpuModel, processCpuSeconds } from './support/machine';
 
 const CASES = Number(process.env.BENCH_CASES ?? 20_000);
 const KINDS: SeedKind[] = process.env.BENCH_CASE_KIND ? [process.env.BENCH_CASE_KIND as SeedKind] : ['return', 'refund_only'];
@@ -61,27 +61,6 @@ const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 const secs = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 const load = (): string => loadavg().map((l) => l.toFixed(2)).join(', ');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function cpuModel(): string {
-  try {
-    const match = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
-    if (match) return match[1].trim();
-  } catch {
-    // not Linux
-  }
-  return cpus()[0]?.model ?? 'unknown';
-}
-
-/** CPU seconds (user + system) a process has used, from /proc. */
-function processCpuSeconds(pid: number | undefined): number {
-  if (!pid) return Number.NaN;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
-  } catch {
-    return Number.NaN;
-  }
-}
 
 interface Environment {
   dir: string;

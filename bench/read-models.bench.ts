@@ -28,8 +28,8 @@
  * bench/RESULTS.md by hand.
  */
 import Database from 'better-sqlite3';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { readModelsPath } from '@aftersales/config';
 import { ANALYTICS_GROUPS } from '@aftersales/read-models';
@@ -38,6 +38,7 @@ import { runCliSeed } from './support/cli-seed';
 import { BenchClient, type Answer } from './support/http-client';
 import { startService, waitForReady, type ChildServer } from './support/service';
 import { developmentToken } from './support/tokens';
+import { cpuModel, processCpuSeconds } from './support/machine';
 
 const CASES = Number(process.env.BENCH_CASES ?? 200_000);
 const DAYS = Number(process.env.BENCH_DAYS ?? 90);
@@ -75,26 +76,6 @@ function table(rows: string[][]): void {
   console.log(`| ${rows[0].join(' | ')} |`);
   console.log(`| ${rows[0].map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`);
   for (const row of rows.slice(1)) console.log(`| ${row.join(' | ')} |`);
-}
-
-function cpuModel(): string {
-  try {
-    const match = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
-    if (match) return match[1].trim();
-  } catch {
-    // not Linux
-  }
-  return cpus()[0]?.model ?? 'unknown';
-}
-
-/** utime + stime of a process from /proc, in seconds (NaN elsewhere). */
-function processCpuSeconds(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on Linux
-  } catch {
-    return Number.NaN;
-  }
 }
 
 // ---------------------------------------------------------------------------

@@ -5,10 +5,11 @@
  */
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteEventStore, type NewEvent } from '@aftersales/event-store';
+import { cpuModel } from './support/machine';
 
 const APPEND_STREAMS = 10_000;
 const APPEND_CALLERS = 50;
@@ -223,16 +224,6 @@ function plainReadAll(path: string): number {
   db.close();
   if (events !== READ_STREAMS * EVENTS_PER_READ_STREAM) throw new Error(`read ${events} events`);
   return events / (elapsed / 1000);
-}
-
-function cpuModel(): string {
-  try {
-    const match = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
-    if (match) return match[1].trim();
-  } catch {
-    // not Linux
-  }
-  return cpus()[0]?.model ?? 'unknown';
 }
 
 const int = (n: number): string => Math.round(n).toLocaleString('en-US');

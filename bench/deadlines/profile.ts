@@ -1,7 +1,9 @@
 /*
- * Where the service's main thread spent the drain (BENCH_CPU_PROF=1): self
- * time by area and by function, and total time of our own functions, over
- * the samples inside a window of the monotonic clock (µs, V8's profile clock).
+ * Where each thread of the service spent the drain (BENCH_CPU_PROF=1): the
+ * API on the main thread, the worker and the projector on threads of their
+ * own (each writes a profile). Self time by area and by function, and total
+ * time of our own functions, over the samples inside a window of the
+ * monotonic clock (µs, V8's profile clock).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,15 +39,27 @@ export function summariseProfile(dir: string, window: [number, number]): void {
   // CPU.<date>.<time>.<pid>.<thread id>.<sequence>.cpuprofile: thread 0 is the main thread.
   let files: string[];
   try {
-    files = readdirSync(dir).filter((f) => /^CPU\.\d+\.\d+\.\d+\.0\.\d+\.cpuprofile$/.test(f)).sort();
+    files = readdirSync(dir).filter((f) => /^CPU\.\d+\.\d+\.\d+\.\d+\.\d+\.cpuprofile$/.test(f)).sort();
   } catch {
     files = [];
   }
-  const file = files.at(-1);
-  if (!file) {
+  if (files.length === 0) {
     console.log(`No CPU profile was written in ${dir}.`);
     return;
   }
+  for (const file of files) summariseThread(dir, file, window);
+}
+
+/** The role a thread ran, told by the code on its stacks. */
+function roleOf(profile: CpuProfile): string {
+  const urls = profile.nodes.map((n) => n.callFrame.url);
+  if (urls.some((u) => /apps\/worker\/src\/processors\//.test(u))) return 'worker thread';
+  if (urls.some((u) => /read-models\/src\/runner\//.test(u))) return 'projector thread';
+  if (urls.some((u) => /apps\/api\/src\//.test(u))) return 'API (main thread)';
+  return 'other thread';
+}
+
+function summariseThread(dir: string, file: string, window: [number, number]): void {
   const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
@@ -77,7 +91,8 @@ export function summariseProfile(dir: string, window: [number, number]): void {
   });
   const pct = (us: number) => `${((100 * us) / total).toFixed(1)}%`.padStart(6);
   const top = (m: Map<string, number>, n: number) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n);
-  console.log(`\nService CPU profile (${join(dir, file)}), drain window only: ${(total / 1e6).toFixed(1)} s of samples, ${pct(idle)} idle.`);
+  if (total === 0 || idle / total > 0.99) return; // a thread that did nothing in the window (the store's helpers)
+  console.log(`\nService CPU profile, ${roleOf(profile)} (${join(dir, file)}), drain window only: ${(total / 1e6).toFixed(1)} s of samples, ${pct(idle)} idle.`);
   console.log('Self time by area:');
   for (const [area, us] of top(areas, 15)) console.log(`  ${pct(us)}  ${area}`);
   console.log('Top functions by self time:');

@@ -69,7 +69,8 @@ export interface Totals {
   resolution: Histogram;
 }
 
-export const emptyTotals = (): Totals => ({
+/** Every count and sum at zero: a day's rollup row before its first case, or a summary group before its first row. */
+export const emptyCounters = (): Counters => ({
   cases: 0,
   refunded: 0,
   compensated: 0,
@@ -82,9 +83,9 @@ export const emptyTotals = (): Totals => ({
   npsCount: 0,
   promoters: 0,
   detractors: 0,
-  firstResponse: new Map(),
-  resolution: new Map(),
 });
+
+export const emptyTotals = (): Totals => ({ ...emptyCounters(), firstResponse: new Map(), resolution: new Map() });
 
 /**
  * Durations below 128 s are a bucket each; from there each power of two is

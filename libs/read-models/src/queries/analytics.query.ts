@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import {
   addRowCounters,
   DenseHistogram,
+  emptyCounters,
   GROUP_COLUMN,
   type AnalyticsGroup,
   type Counters,
@@ -168,20 +169,6 @@ export class AnalyticsQuery {
   }
 }
 
-const emptyCounters = (): Counters => ({
-  cases: 0,
-  refunded: 0,
-  compensated: 0,
-  autoApproved: 0,
-  deadlineDecided: 0,
-  expressRefunds: 0,
-  expressDisputed: 0,
-  ratingSum: 0,
-  ratingCount: 0,
-  npsCount: 0,
-  promoters: 0,
-  detractors: 0,
-});
 
 /** `YYYY-MM-DD` of a UTC midnight. */
 const dayOf = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
