@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { INestApplicationContext } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { Test } from '@nestjs/testing';
-import { Queue, Worker, type Job } from 'bullmq';
+import { Queue, Worker, type BackoffOptions, type Job } from 'bullmq';
 import {
   ApplicationModule,
   EVENT_STORE,
@@ -120,6 +120,16 @@ describe('HTTP adapters against a local provider', () => {
       const error = await outcome(payments().submitRefund(refund));
       expect(error).toBeInstanceOf(ProviderRejectedError);
       expect(error).toMatchObject({ status, detail: '{"error":"account closed"}' });
+    });
+
+    it('reads a Retry-After given as an HTTP date', async () => {
+      const at = new Date(Date.now() + 30_000);
+      provider.respondWith((_request, response) => answer(response, 429, { error: 'slow down' }, { 'Retry-After': at.toUTCString() }));
+      const error = await outcome(payments({}).submitRefund(refund));
+      expect(error).toMatchObject({ name: 'ProviderRetryableError', status: 429 });
+      // The date is whole seconds: up to a second short of 30 s.
+      expect((error as ProviderRetryableError).retryAfterMs).toBeGreaterThan(28_000);
+      expect((error as ProviderRetryableError).retryAfterMs).toBeLessThanOrEqual(30_000);
     });
 
     it('a provider that never answers is retryable once the timeout passes', async () => {
@@ -317,14 +327,14 @@ describe('the refund worker against a payment centre that misbehaves', () => {
     return (await store.readStream(caseStream(caseId))).filter((e) => e.type.startsWith('Refund')).map((e) => ({ type: e.type, data: e.data }));
   }
 
-  /** The refund job the reactor would add now, run to its end (every try used up, or done); undefined when nothing is owed. */
-  async function runOwedRefundJob(caseId: string): Promise<Job | undefined> {
+  /** The refund job the reactor would add now, run to its end (every try used up, or done); undefined when nothing is owed. Tries 10 ms apart unless told otherwise. */
+  async function runOwedRefundJob(caseId: string, backoff: BackoffOptions = { type: 'fixed', delay: 10 }): Promise<Job | undefined> {
     const owed = pendingWork(await caseState(caseId)).filter((w) => w.queue === 'refunds');
     if (owed.length === 0) return undefined;
     expect(owed).toHaveLength(1);
     const [work] = owed;
     const data: JobData = { caseId: work.caseId, dueAt: work.dueAt, work: work.data };
-    const job = await queue.add('refunds', data, { ...JOB_OPTIONS.refunds, backoff: { type: 'fixed', delay: 10 }, jobId: work.key });
+    const job = await queue.add('refunds', data, { ...JOB_OPTIONS.refunds, backoff, jobId: work.key });
     for (const until = Date.now() + 20_000; Date.now() < until; await sleep(25)) {
       const now = await queue.getJob(job.id!);
       if (now?.finishedOn) return now;
@@ -375,6 +385,36 @@ describe('the refund worker against a payment centre that misbehaves', () => {
     expect(new Set(provider.received.map((r) => r.headers['idempotency-key']))).toEqual(new Set([refundId]));
     expect((await refundEvents(caseId)).map((e) => e.type)).not.toContain('RefundSettled');
   });
+
+  it('a payment centre that asks to wait (429 or 503 with Retry-After, in seconds or as a date) is asked again no sooner, and never later than the back-off\'s last step', async () => {
+    const caseId = await refundingCase();
+    const refundId = (await caseState(caseId)).refunds[0].refundId;
+    let dateAsked = '';
+    const answers: Responder[] = [
+      (_q, r) => answer(r, 429, { error: 'slow down' }, { 'Retry-After': '1' }),
+      (_q, r) => {
+        dateAsked = new Date(Date.now() + 2000).toUTCString();
+        answer(r, 503, { error: 'maintenance' }, { 'Retry-After': dateAsked });
+      },
+      (_q, r) => answer(r, 503, { error: 'maintenance' }, { 'Retry-After': '3600' }),
+      (_q, r) => answer(r, 200, { providerRef: 'pay-after-waiting' }),
+    ];
+    provider.respondWith((request, response, index) => answers[index](request, response, index));
+
+    // The job's own back-off: 200, 400, 800, 1600, 3200 ms between its six tries.
+    const job = await runOwedRefundJob(caseId, { type: 'exponential', delay: 200 });
+    expect({ state: await job?.getState(), tried: job?.attemptsMade, result: job?.returnvalue }).toEqual({ state: 'completed', tried: 4, result: 'submitted (pay-after-waiting)' });
+    const at = provider.received.map((r) => r.receivedAt);
+    // Retry-After: 1 rather than the first step's 200 ms.
+    expect(at[1] - at[0]).toBeGreaterThanOrEqual(1000);
+    // Retry-After as an HTTP date: not before that second (the back-off would have asked 400 ms later).
+    expect(at[2]).toBeGreaterThanOrEqual(Date.parse(dateAsked));
+    // Retry-After: 3600 is capped by the back-off's last step (3.2 s), not waited out, and not cut to this step's 800 ms.
+    expect(at[3] - at[2]).toBeGreaterThanOrEqual(3200);
+    expect(at[3] - at[2]).toBeLessThan(8000);
+    expect(new Set(provider.received.map((r) => r.headers['idempotency-key']))).toEqual(new Set([refundId]));
+    expect((await refundEvents(caseId)).map((e) => e.type)).toEqual(['RefundIssued']);
+  }, 30_000);
 
   it('a payment centre that pays but answers too late is asked again under the same key, answers a second time with the same payment, and pays once', async () => {
     const caseId = await refundingCase();

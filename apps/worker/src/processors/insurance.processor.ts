@@ -4,6 +4,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import { CommandRefusedError, StreamReadsService } from '@aftersales/application';
 import { ProviderRejectedError, SHIPPING_INSURER, type ShippingInsurer } from '@aftersales/integrations';
 import { WORKER_NAME, type JobData, type PendingWork } from '@aftersales/scheduling';
+import { waitAsProviderAsks } from './provider-retry';
 import { STALLED_JOBS } from './stalled-jobs';
 import { SystemCommands, WORKER_ACTOR } from '../system-commands';
 
@@ -33,7 +34,10 @@ export class InsuranceProcessor extends WorkerHost {
     try {
       await this.insurer.claim({ claimId: work.claimId, caseId, orderId: work.orderId, amount: work.amount, currency: work.currency });
     } catch (error) {
-      if (!(error instanceof ProviderRejectedError)) throw error;
+      if (!(error instanceof ProviderRejectedError)) {
+        waitAsProviderAsks(job, error);
+        throw error;
+      }
       // Left pending on purpose: a refused claim needs a person, and the failed job stays in the dashboard (/queues) to be retried there.
       this.logger.error(`the insurer refused claim ${work.claimId} of case ${caseId}: ${error.message}`);
       throw new UnrecoverableError(error.message);

@@ -4,6 +4,7 @@ import type { Job } from 'bullmq';
 import { CommandRefusedError, StreamReadsService, type CaseView } from '@aftersales/application';
 import { CARRIER, ProviderRejectedError, type Carrier } from '@aftersales/integrations';
 import { WORKER_NAME, type JobData, type PendingWork } from '@aftersales/scheduling';
+import { waitAsProviderAsks } from './provider-retry';
 import { STALLED_JOBS } from './stalled-jobs';
 import { SystemCommands, WORKER_ACTOR } from '../system-commands';
 
@@ -35,7 +36,10 @@ export class PickupProcessor extends WorkerHost {
     try {
       booking = await this.carrier.bookPickup({ caseId, orderId: work.orderId, buyerId: work.buyerId });
     } catch (error) {
-      if (!(error instanceof ProviderRejectedError)) throw error;
+      if (!(error instanceof ProviderRejectedError)) {
+        waitAsProviderAsks(job, error);
+        throw error;
+      }
       this.logger.warn(`the carrier refused a pickup for case ${caseId}: ${error.message}; the buyer can still ship the return`);
       return 'refused by the carrier';
     }

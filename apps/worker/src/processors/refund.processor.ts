@@ -5,6 +5,7 @@ import { CommandRefusedError, StreamReadsService } from '@aftersales/application
 import { PAYMENT_CENTRE, ProviderRejectedError, ProviderRetryableError, type PaymentCentre } from '@aftersales/integrations';
 import { REFUND_ATTEMPTS, WORKER_NAME, type JobData, type PendingWork } from '@aftersales/scheduling';
 import { INTEGRATION_ACTOR, SystemCommands, WORKER_ACTOR } from '../system-commands';
+import { waitAsProviderAsks } from './provider-retry';
 import { STALLED_JOBS } from './stalled-jobs';
 
 type RefundWork = Extract<PendingWork, { queue: 'refunds' }>;
@@ -50,6 +51,7 @@ export class RefundProcessor extends WorkerHost {
       if (error instanceof ProviderRejectedError) return this.recordFailure(job, error.message, work.attempt >= REFUND_ATTEMPTS);
       const lastTry = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       if (error instanceof ProviderRetryableError && lastTry) return this.recordFailure(job, error.message, work.attempt >= REFUND_ATTEMPTS);
+      waitAsProviderAsks(job, error);
       throw error;
     }
   }
