@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BuyerFlagsService, Clock, EVENT_STORE, JsonLogger } from '@aftersales/application';
-import { loadConfig } from '@aftersales/config';
+import { loadConfig, type AppConfig } from '@aftersales/config';
 import type { EventStore } from '@aftersales/event-store';
 import { AbuseQuery } from '@aftersales/read-models';
 import { LocalRedisServer } from '@aftersales/scheduling';
@@ -34,12 +34,13 @@ describe('abuse watch (the worker flags what the abuse report names)', () => {
   let store: EventStore;
   let watch: AbuseWatch;
   let p: Platform;
+  let config: AppConfig;
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'aftersales-abuse-watch-'));
     redis = await LocalRedisServer.start({ dir: join(dataDir, 'redis'), persistent: false });
     const port = await freePort();
-    const config = loadConfig({
+    config = loadConfig({
       LOG_LEVEL: 'silent',
       SQLITE_PATH: join(dataDir, 'aftersales.db'),
       REDIS_URL: redis.url,
@@ -98,7 +99,7 @@ describe('abuse watch (the worker flags what the abuse report names)', () => {
     await reported(abuser, 3);
 
     // Two worker processes passing at once: one BuyerFlagged between them.
-    const other = new AbuseWatch(app.get(AbuseQuery), new BuyerFlagsService(store), app.get(Clock));
+    const other = new AbuseWatch(app.get(AbuseQuery), new BuyerFlagsService(store), app.get(Clock), config);
     const passes = await Promise.all([watch.runOnce(), other.runOnce()]);
     expect(passes.flatMap((pass) => pass.flagged)).toEqual([abuser]);
     const flagged = await flag(abuser);
@@ -137,5 +138,29 @@ describe('abuse watch (the worker flags what the abuse report names)', () => {
       ['BuyerUnflagged', 'admin'],
       ['BuyerFlagged', 'system'],
     ]);
+
+    // /metrics shows this process's watch: it flagged the buyer again (the first flag may have been the other watch's), and passed each time it was asked.
+    const metrics = (await p.api.get('/metrics')).text;
+    const series = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    expect(series('abuse_watch_flagged_buyers')).toBeGreaterThanOrEqual(1);
+    expect(series('abuse_watch_passes')).toBeGreaterThanOrEqual(4);
+    // At most the pass at start, when the projector may not have made the report's tables in a new file yet.
+    expect(series('abuse_watch_failed_passes')).toBeLessThanOrEqual(1);
+    expect(series('abuse_watch_last_pass_seconds')).toBeGreaterThan(0);
+    expect(series('abuse_watch_last_pass_seconds')).toBeLessThan(10);
+  });
+
+  it('passes by itself every WORKER_ABUSE_WATCH_INTERVAL_MS', async () => {
+    const often = new AbuseWatch(app.get(AbuseQuery), new BuyerFlagsService(store), app.get(Clock), { ...config, worker: { ...config.worker, abuseWatchIntervalMs: 100 } });
+    const started = Date.now();
+    often.onApplicationBootstrap();
+    try {
+      await eventually('five passes', async () => (often.totals.passes >= 5 ? true : undefined), 10_000, 20);
+    } finally {
+      await often.onModuleDestroy();
+    }
+    // The first pass at start, then one every 100 ms (a minute apart at the default).
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(often.totals.failedPasses).toBe(0);
   });
 });

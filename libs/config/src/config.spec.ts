@@ -113,6 +113,14 @@ describe('configuration', () => {
     expect(problemsOf({ AUTH_JWT_SECRET: 'change-me-compose-jwt-secret-at-least-32-characters' })).toEqual([]);
   });
 
+  it('takes the abuse watch\'s period from WORKER_ABUSE_WATCH_INTERVAL_MS, a minute unless told, from 100 ms to a day', () => {
+    expect(loadConfig({}).worker.abuseWatchIntervalMs).toBe(60_000);
+    expect(loadConfig({ WORKER_ABUSE_WATCH_INTERVAL_MS: '300000' }).worker.abuseWatchIntervalMs).toBe(300_000);
+    for (const bad of ['99', '86400001', 'hourly', '1.5']) {
+      expect(problemsOf({ WORKER_ABUSE_WATCH_INTERVAL_MS: bad })).toEqual([`WORKER_ABUSE_WATCH_INTERVAL_MS: must be an integer from 100 to 86400000 (got "${bad}")`]);
+    }
+  });
+
   it('needs a key or JWKS URL for asymmetric algorithms', () => {
     expect(problemsOf({ AUTH_JWT_ALGORITHM: 'RS256' })).toEqual([
       'AUTH_JWT_PUBLIC_KEY: or AUTH_JWKS_URL is required when AUTH_JWT_ALGORITHM=RS256',

@@ -56,6 +56,8 @@ export interface AppConfig {
   worker: {
     /** How often the reconciler re-creates jobs Redis lost (ARCHITECTURE.md rule 4: at least once a minute). */
     reconcileIntervalMs: number;
+    /** How often the abuse watch reads the abuse report and flags the buyers it names. */
+    abuseWatchIntervalMs: number;
   };
   /** The platform policy defaults from POLICY_* (the layer under the platform and merchant policies). */
   policyDefaults: PolicyOverrides;
@@ -181,7 +183,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       sandboxCallbackUrl: read.url('SANDBOX_CALLBACK_URL', ['http', 'https']) ?? `http://127.0.0.1:${port}`,
     },
     rateLimitPerMinute: read.integer('RATE_LIMIT_PER_MINUTE', 6000, 1, 10_000_000),
-    worker: { reconcileIntervalMs: read.integer('WORKER_RECONCILE_INTERVAL_MS', 60_000, 100, 60_000) },
+    worker: {
+      reconcileIntervalMs: read.integer('WORKER_RECONCILE_INTERVAL_MS', 60_000, 100, 60_000),
+      // Up to a day: the report follows the projection, and a flag only matters from the buyer's next request.
+      abuseWatchIntervalMs: read.integer('WORKER_ABUSE_WATCH_INTERVAL_MS', 60_000, 100, 86_400_000),
+    },
     policyDefaults: policy.ok ? policy.overrides : {},
   };
 
@@ -226,6 +232,7 @@ export const CONFIG_VARIABLES = [
   'SANDBOX_PAYMENT_SETTLE_MS',
   'SANDBOX_CALLBACK_URL',
   'WORKER_RECONCILE_INTERVAL_MS',
+  'WORKER_ABUSE_WATCH_INTERVAL_MS',
   'RATE_LIMIT_PER_MINUTE',
   'METRICS_TOKEN',
   'TRUST_PROXY',

@@ -1,17 +1,12 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { BuyerFlagsService, Clock, PeriodicPass, timeOrderedUuid, type CommandOrigin } from '@aftersales/application';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { APP_CONFIG, BuyerFlagsService, Clock, PeriodicPass, timeOrderedUuid, type CommandOrigin } from '@aftersales/application';
+import type { AppConfig } from '@aftersales/config';
 import { abuseFlagReason, type Actor, type BuyerFlagState } from '@aftersales/domain';
 import { ConcurrencyError } from '@aftersales/event-store';
 import { AbuseQuery, type AbuseItem } from '@aftersales/read-models';
 
 /** The abuse rule flags as the system; events name it so an admin sees a flag no person set. */
 export const ABUSE_WATCH_ACTOR: Actor = { role: 'system', id: 'abuse-watch' };
-
-/**
- * How often the watch reads the report. A minute: the report itself follows
- * the projection, and a flag matters from the buyer's next request on.
- */
-export const ABUSE_WATCH_INTERVAL_MS = 60_000;
 
 export interface AbuseWatchReport {
   /** Buyers the abuse report names. */
@@ -33,23 +28,30 @@ export interface AbuseWatchReport {
 @Injectable()
 export class AbuseWatch implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(AbuseWatch.name);
-  readonly totals = { flagged: 0 };
-  private readonly pass = new PeriodicPass(() => this.watch(), {
+  /** Since the process started, for /metrics: buyers flagged, passes done and failed, how long the last pass took (done or failed). */
+  readonly totals = { flagged: 0, passes: 0, failedPasses: 0, lastPassSeconds: 0 };
+  private readonly pass = new PeriodicPass(() => this.timedWatch(), {
     done: (report) => {
+      this.totals.passes += 1;
       this.totals.flagged += report.flagged.length;
       if (report.flagged.length > 0) this.logger.log(`abuse rule flagged ${report.flagged.length} buyers: ${report.flagged.join(', ')}`);
     },
-    failed: (error) => this.logger.warn(`abuse watch failed: ${error.message}`),
+    failed: (error) => {
+      this.totals.failedPasses += 1;
+      this.logger.warn(`abuse watch failed: ${error.message}`);
+    },
   });
 
   constructor(
     private readonly abuse: AbuseQuery,
     private readonly flags: BuyerFlagsService,
     private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  /** Every WORKER_ABUSE_WATCH_INTERVAL_MS (a minute unless told): the report follows the projection, and a flag matters from the buyer's next request on. */
   onApplicationBootstrap(): void {
-    this.pass.start(ABUSE_WATCH_INTERVAL_MS);
+    this.pass.start(this.config.worker.abuseWatchIntervalMs);
   }
 
   onModuleDestroy(): Promise<void> {
@@ -59,6 +61,16 @@ export class AbuseWatch implements OnApplicationBootstrap, OnModuleDestroy {
   /** One pass over the report; concurrent calls share it. */
   runOnce(): Promise<AbuseWatchReport> {
     return this.pass.runOnce();
+  }
+
+  /** A pass, its duration kept whether it succeeds or fails (a slow failing pass is worth seeing too). */
+  private async timedWatch(): Promise<AbuseWatchReport> {
+    const startedAt = performance.now();
+    try {
+      return await this.watch();
+    } finally {
+      this.totals.lastPassSeconds = (performance.now() - startedAt) / 1000;
+    }
   }
 
   private async watch(): Promise<AbuseWatchReport> {
