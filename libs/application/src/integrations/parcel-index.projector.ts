@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import { caseStream } from '@aftersales/domain';
 import type { EventStore, EventSubscription, StoredEvent } from '@aftersales/event-store';
 import { EVENT_STORE } from '../infrastructure/tokens';
-import { PARCEL_INDEX, type ParcelChange, type ParcelIndex } from './parcel-index';
+import { PARCEL_INDEX, isCaseEnded, type ParcelChange, type ParcelIndex } from './parcel-index';
 
 /** The case events that name a parcel the carrier will report on. */
 const PARCEL_EVENTS = new Set(['ReturnShipped', 'PickupScheduled', 'ReplacementShipped']);
@@ -92,9 +92,13 @@ export class ParcelIndexProjector implements OnApplicationBootstrap, OnModuleDes
         subscription.onCheckpoint((position) => this.passed(position));
         for await (const event of subscription) {
           const change = parcelChangeOf(event);
-          await this.index.record(change ? [change] : [], event.position);
-          this.stored = event.position;
-          this.advance(event.position);
+          if (change && (await this.changesIndex(change))) {
+            await this.index.record([change], event.position);
+            this.stored = event.position;
+            this.advance(event.position);
+          } else {
+            this.passed(event.position);
+          }
         }
       } catch (error) {
         if (this.stopped) return;
@@ -102,6 +106,16 @@ export class ParcelIndexProjector implements OnApplicationBootstrap, OnModuleDes
       }
       if (!this.stopped) await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
     }
+  }
+
+  /**
+   * Most cases end holding no parcel (a refund without a return): their
+   * ending is passed over like any other event, a read rather than a write
+   * transaction per case (the events are read in order, so every number the
+   * case bound is in the index by now).
+   */
+  private async changesIndex(change: ParcelChange): Promise<boolean> {
+    return !isCaseEnded(change) || this.index.holdsParcels(change.caseEnded);
   }
 
   /** Events up to `position` held no parcel: nothing to index, and the stored checkpoint moves only now and then. */

@@ -33,6 +33,8 @@ export interface ParcelIndex {
   /** The case the number is bound to, open or ended (a late scan of an ended case still finds it). */
   caseFor(trackingNumber: string): Promise<string | undefined>;
   binding(trackingNumber: string): Promise<ParcelBinding | undefined>;
+  /** Whether the case holds a tracking number still bound to it as an open case (its ending then changes the index). */
+  holdsParcels(caseId: string): Promise<boolean>;
   checkpoint(): Promise<number>;
   /** Applies the changes in order and moves the checkpoint to `position`, atomically. */
   record(changes: readonly ParcelChange[], position: number): Promise<void>;
@@ -45,6 +47,7 @@ export class SqliteParcelIndex implements ParcelIndex {
   private readonly db: Database.Database;
   private readonly select: Database.Statement<[string], { case_id: string; ended: number }>;
   private readonly readCheckpoint: Database.Statement<[], { position: number }>;
+  private readonly openParcelOf: Database.Statement<[string], number>;
   private readonly write: (changes: readonly ParcelChange[], position: number) => void;
 
   constructor(options: { path: string; busyTimeoutMs?: number }) {
@@ -66,6 +69,7 @@ export class SqliteParcelIndex implements ParcelIndex {
       ` });
     this.select = this.db.prepare('SELECT case_id, ended FROM parcels WHERE tracking_number = ?');
     this.readCheckpoint = this.db.prepare('SELECT position FROM parcels_checkpoint WHERE id = 1');
+    this.openParcelOf = this.db.prepare<[string], number>('SELECT 1 FROM parcels WHERE case_id = ? AND ended = 0 LIMIT 1').pluck();
     // The first open case keeps its number: a later case may take it over only once that case has ended.
     const bind = this.db.prepare<[string, string]>(
       'INSERT INTO parcels (tracking_number, case_id, ended) VALUES (?, ?, 0) ' +
@@ -91,6 +95,10 @@ export class SqliteParcelIndex implements ParcelIndex {
   async binding(trackingNumber: string): Promise<ParcelBinding | undefined> {
     const row = this.select.get(trackingNumber);
     return row ? { caseId: row.case_id, open: row.ended === 0 } : undefined;
+  }
+
+  async holdsParcels(caseId: string): Promise<boolean> {
+    return this.openParcelOf.get(caseId) !== undefined;
   }
 
   async checkpoint(): Promise<number> {

@@ -65,6 +65,11 @@ export class PostgresParcelIndex implements ParcelIndex {
     return rows[0] ? { caseId: rows[0].case_id, open: !rows[0].ended } : undefined;
   }
 
+  async holdsParcels(caseId: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query(`SELECT 1 FROM ${PARCELS} WHERE case_id = $1 AND NOT ended LIMIT 1`, [caseId]);
+    return (rowCount ?? 0) > 0;
+  }
+
   async checkpoint(): Promise<number> {
     const { rows } = await this.pool.query<{ position: number }>(`SELECT position FROM ${CHECKPOINT} WHERE id = 1`);
     return rows[0]?.position ?? 0;
