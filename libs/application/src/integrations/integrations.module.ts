@@ -1,6 +1,7 @@
 import { Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { AppConfig } from '@aftersales/config';
-import { APP_CONFIG } from '../infrastructure/tokens';
+import type { EventStore } from '@aftersales/event-store';
+import { APP_CONFIG, EVENT_STORE } from '../infrastructure/tokens';
 import { ACCEPTED_SIGNATURES, SqliteAcceptedSignatureStore, type AcceptedSignatureStore } from './accepted-signatures';
 import { CallbackTargets } from './callback-targets';
 import { PARCEL_INDEX, SqliteParcelIndex, type ParcelIndex } from './parcel-index';
@@ -38,11 +39,17 @@ class IntegrationStoresShutdown implements OnApplicationShutdown {
   providers: [
     {
       provide: ACCEPTED_SIGNATURES,
-      inject: [APP_CONFIG],
-      useFactory: async (config: AppConfig): Promise<AcceptedSignatureStore> =>
-        config.readStore.kind === 'postgres'
-          ? PostgresAcceptedSignatureStore.open({ databaseUrl: config.readStore.databaseUrl })
-          : new SqliteAcceptedSignatureStore({ path: config.eventStore.sqlitePath }),
+      inject: [APP_CONFIG, EVENT_STORE],
+      useFactory: async (config: AppConfig, events: EventStore): Promise<AcceptedSignatureStore> => {
+        if (config.readStore.kind === 'postgres') return PostgresAcceptedSignatureStore.open({ databaseUrl: config.readStore.databaseUrl });
+        // In the events' file the event store's fsyncs of the log (durable(): one that starts after the call) cover
+        // these records too: one stream of fsyncs for the file rather than two, as the idempotency records do.
+        const sameFile = config.eventStore.kind === 'sqlite';
+        return new SqliteAcceptedSignatureStore({
+          path: config.eventStore.sqlitePath,
+          ...(sameFile ? { walSync: { sync: () => events.durable(), close: () => undefined } } : {}),
+        });
+      },
     },
     {
       provide: PARCEL_INDEX,
