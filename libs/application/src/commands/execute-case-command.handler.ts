@@ -97,6 +97,12 @@ export class ExecuteCaseCommandHandler implements ICommandHandler<ExecuteCaseCom
   private async orderOf(caseId: string): Promise<string | undefined> {
     const known = this.orderOfCase.get(caseId);
     if (known) return known;
+    // Folded through the cache the attempt reads next: a case this process has not seen yet is read from the store once, not twice.
+    const kase = await loadCase(this.store, caseId);
+    if (kase.state.status !== 'none') {
+      this.rememberOrderOf(caseId, kase.state.orderId);
+      return kase.state.orderId;
+    }
     const first = await this.store.readStream(caseStream(caseId), { maxCount: 1 });
     const orderId = (first[0]?.data as { orderId?: string } | undefined)?.orderId;
     if (orderId) this.rememberOrderOf(caseId, orderId);
