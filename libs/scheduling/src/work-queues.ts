@@ -16,6 +16,9 @@ export const JOB_OPTIONS: Record<QueueName, JobsOptions> = {
 
 export const QUEUE_NAMES: readonly QueueName[] = Object.values(QUEUES);
 
+/** How many jobs taken by this process's workers are remembered for `remove` (a burst of due deadlines, with room). */
+const TAKEN_REMEMBERED = 100_000;
+
 const PREFIXES: [string, QueueName][] = [
   ['deadline-', 'deadlines'],
   ['pickup-', 'pickups'],
@@ -43,6 +46,8 @@ export interface JobData<W extends PendingWork = PendingWork> {
 export class WorkQueues {
   /** Keys this process committed to the pending table and is adding now, with how many adds hold each. */
   private readonly adding = new Map<string, number>();
+  /** Jobs a worker of this process took and has not failed: active or done, none waits in Redis to be taken out. */
+  private readonly takenHere = new Set<string>();
 
   constructor(
     private readonly queues: ReadonlyMap<QueueName, Queue>,
@@ -85,8 +90,10 @@ export class WorkQueues {
    * dashboard; one running finishes as a no-op (decide).
    */
   async remove(keys: readonly string[]): Promise<void> {
+    // A job this process is running, or ran, is what usually ends its own work (a deadline that fired): asking Redis its state would only answer "active" or "completed".
+    const asked = keys.filter((key) => !this.takenHere.delete(key));
     await Promise.all(
-      keys.map(async (key) => {
+      asked.map(async (key) => {
         const name = queueOfKey(key);
         if (!name) return;
         const queue = this.queue(name);
@@ -94,6 +101,22 @@ export class WorkQueues {
         if (state === 'delayed' || state === 'waiting' || state === 'prioritized') await queue.remove(key).catch(() => 0);
       }),
     );
+  }
+
+  /**
+   * A worker of this process took the job of this work: until it fails, the
+   * job is active or done, so a `remove` of its key need not ask Redis.
+   * Bounded: past the limit the set starts again empty (a key forgotten is
+   * only asked about).
+   */
+  taken(key: string): void {
+    if (this.takenHere.size >= TAKEN_REMEMBERED) this.takenHere.clear();
+    this.takenHere.add(key);
+  }
+
+  /** The job failed: it may wait in Redis again (a retry), so a `remove` asks about it as before. */
+  failed(key: string): void {
+    this.takenHere.delete(key);
   }
 
   /**

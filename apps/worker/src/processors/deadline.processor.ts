@@ -1,6 +1,6 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import type { Job } from 'bullmq';
-import { WORKER_NAME, type JobData, type PendingWork } from '@aftersales/scheduling';
+import { WORKER_NAME, WorkQueues, type JobData, type PendingWork } from '@aftersales/scheduling';
 import { STALLED_JOBS } from './stalled-jobs';
 import { SystemCommands, WORKER_ACTOR } from '../system-commands';
 
@@ -21,14 +21,25 @@ export class DeadlineNotDueError extends Error {}
  */
 @Processor('deadlines', { concurrency: 256, name: WORKER_NAME, ...STALLED_JOBS })
 export class DeadlineProcessor extends WorkerHost {
-  constructor(private readonly commands: SystemCommands) {
+  constructor(
+    private readonly commands: SystemCommands,
+    private readonly queues: WorkQueues,
+  ) {
     super();
   }
 
   async process(job: Job<JobData<DeadlineWork>>): Promise<string> {
     const { caseId, work } = job.data;
-    const outcome = await this.commands.execute(caseId, { type: 'deadline-passed', actor: WORKER_ACTOR, data: { name: work.name, dueAt: work.dueAt } }, job.id ?? '');
-    if (outcome.kind === 'refused' && outcome.reason === 'deadline_not_due') throw new DeadlineNotDueError(`${work.name} of case ${caseId} is due at ${work.dueAt}`);
-    return outcome.kind === 'done' ? (outcome.result.appended ? 'fired' : 'no longer current') : `refused: ${outcome.reason}`;
+    const key = job.id ?? '';
+    // The case work reactor, seeing this deadline end, then knows the job is no longer waiting in Redis.
+    this.queues.taken(key);
+    try {
+      const outcome = await this.commands.execute(caseId, { type: 'deadline-passed', actor: WORKER_ACTOR, data: { name: work.name, dueAt: work.dueAt } }, key);
+      if (outcome.kind === 'refused' && outcome.reason === 'deadline_not_due') throw new DeadlineNotDueError(`${work.name} of case ${caseId} is due at ${work.dueAt}`);
+      return outcome.kind === 'done' ? (outcome.result.appended ? 'fired' : 'no longer current') : `refused: ${outcome.reason}`;
+    } catch (error) {
+      this.queues.failed(key);
+      throw error;
+    }
   }
 }
