@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { EVENT_STORE, timeOrderedUuid, toNewEvents, type CommandOrigin } from '@aftersales/application';
 import { ConcurrencyError, EventStoreUnavailableError, type EventStore, type ExpectedRevision } from '@aftersales/event-store';
 import {
@@ -14,9 +14,10 @@ import {
 } from '@aftersales/scheduling';
 import { ProblemException, problems } from '../problem/problem';
 
-/** How long a list waits for the webhook reactor to take in what was written before it. */
+/** How long a list waits for the webhook reactor to take in the subscription changes made before it. */
 const CATCH_UP_WAIT_MS = 5000;
-const CATCH_UP_POLL_MS = 25;
+/** One indexed read of the shared SQLite file per poll: cheap, and the reactor usually needs a few milliseconds. */
+const CATCH_UP_POLL_MS = 10;
 
 export interface NewWebhook {
   url: string;
@@ -32,6 +33,8 @@ export interface NewWebhook {
  */
 @Injectable()
 export class WebhookSubscriptions {
+  private readonly logger = new Logger(WebhookSubscriptions.name);
+
   constructor(
     @Inject(EVENT_STORE) private readonly events: EventStore,
     private readonly store: WebhookStore,
@@ -40,19 +43,24 @@ export class WebhookSubscriptions {
   async subscribe(input: NewWebhook, origin: CommandOrigin, now: Date): Promise<WebhookListing> {
     const webhookId = timeOrderedUuid(now.getTime());
     const data: WebhookSubscribedData = { webhookId, url: input.url, events: input.events, secret: input.secret };
-    await this.append(webhookStream(webhookId), WEBHOOK_EVENT_TYPES.subscribed, data, origin, now, 'no_stream');
+    const position = await this.append(webhookStream(webhookId), WEBHOOK_EVENT_TYPES.subscribed, data, origin, now, 'no_stream');
+    this.noteSubscriptionChange(position);
     return { webhookId, url: input.url, events: input.events, createdAt: now.toISOString() };
   }
 
   /**
-   * Active subscriptions, once the reactor has taken in everything in the
-   * log when the request came (so a subscription just made, or cancelled,
-   * shows); 503 with Retry-After when it has not within 5 s.
+   * Active subscriptions, once the reactor has taken in the last
+   * subscription change any API process made before the request (so one
+   * just made, or cancelled, shows); 503 with Retry-After when it has not
+   * within 5 s. Only that change is waited for, not the head of the log: the
+   * reactor stores its checkpoint at once with a batch that changes
+   * subscriptions, but only once a second for the case events no
+   * subscription wants, and those say nothing about the list.
    */
   async list(): Promise<WebhookListing[]> {
-    const head = await this.guard(() => this.events.headPosition());
+    const needed = this.store.lastSubscriptionChange();
     const until = Date.now() + CATCH_UP_WAIT_MS;
-    while (this.store.checkpoint(WEBHOOK_CHECKPOINT) < head) {
+    while (this.store.checkpoint(WEBHOOK_CHECKPOINT) < needed) {
       if (Date.now() > until) {
         throw new ProblemException(
           503,
@@ -75,7 +83,8 @@ export class WebhookSubscriptions {
     if (!subscribed || cancelled) throw problems.notFound(`No active webhook ${webhookId}.`);
     const data: WebhookCancelledData = { webhookId };
     // Expected revision: of two cancellations racing, the second gets 409, not a second event.
-    await this.append(webhookStream(webhookId), WEBHOOK_EVENT_TYPES.cancelled, data, origin, now, stream[stream.length - 1].revision);
+    const position = await this.append(webhookStream(webhookId), WEBHOOK_EVENT_TYPES.cancelled, data, origin, now, stream[stream.length - 1].revision);
+    this.noteSubscriptionChange(position);
   }
 
   deadLetters(options: { webhookId?: string; limit: number }): Delivery[] {
@@ -95,6 +104,21 @@ export class WebhookSubscriptions {
     const data: WebhookDeliveryReplayedData = { webhookId: delivery.webhookId, deliveryId };
     const position = await this.append(webhookStream(delivery.webhookId), WEBHOOK_EVENT_TYPES.replayed, data, origin, now, 'stream_exists');
     return { delivery, position };
+  }
+
+  /**
+   * After the append and before the answer, so a list that starts after
+   * the answer waits for the change. The change itself is recorded either
+   * way: should the note fail (the file busy past its timeout), the caller
+   * still gets its answer, and a list may miss the change until the
+   * reactor has taken it in (milliseconds, as a rule).
+   */
+  private noteSubscriptionChange(position: number): void {
+    try {
+      this.store.noteSubscriptionChange(position);
+    } catch (error) {
+      this.logger.warn(`subscription change at position ${position} not noted for lists: ${(error as Error).message}`);
+    }
   }
 
   private async append(stream: string, type: string, data: object, origin: CommandOrigin, now: Date, expectedRevision: ExpectedRevision): Promise<number> {

@@ -136,4 +136,13 @@ describe('WebhookPlanner and WebhookStore', () => {
       prepare.mockRestore();
     }
   });
+
+  it('keeps the last subscription change the API noted apart from the reactor\'s checkpoint, never moving back', () => {
+    expect(store.lastSubscriptionChange()).toBe(0);
+    store.noteSubscriptionChange(7);
+    store.noteSubscriptionChange(5); // another API process, slower to note an earlier change
+    expect(store.lastSubscriptionChange()).toBe(7);
+    expect(store.checkpoint(WEBHOOK_CHECKPOINT)).toBe(0);
+    expect(planner.resume()).toBe(0);
+  });
 });

@@ -150,6 +150,14 @@ const toSubscription = (r: SubscriptionRow): WebhookSubscription => ({
 
 const ERROR_LIMIT = 500;
 
+/**
+ * Beside the reactor's checkpoint in wh_checkpoints: the position of the
+ * last subscription change (WebhookSubscribed, WebhookCancelled) the API
+ * appended, from whichever API process. A list of subscriptions is current
+ * for every change made before it once the reactor's checkpoint reaches it.
+ */
+const SUBSCRIPTION_CHANGES = 'api-subscription-changes';
+
 const SUBSCRIPTION_COLUMNS = 'webhook_id, url, events, secret, created_at, position';
 
 /** Every statement the store runs, prepared once: preparing is most of the cost of a small statement. */
@@ -270,6 +278,19 @@ export class WebhookStore {
 
   checkpoint(name: string): number {
     return this.sql.checkpoint.get(name)?.position ?? 0;
+  }
+
+  /**
+   * Notes that a subscription change was appended at `position` (never
+   * moves back): the API calls it after each append, before it answers.
+   */
+  noteSubscriptionChange(position: number): void {
+    this.sql.storeCheckpoint.run(SUBSCRIPTION_CHANGES, position);
+  }
+
+  /** The position of the last subscription change noted, 0 when none: what a list waits for the reactor to reach. */
+  lastSubscriptionChange(): number {
+    return this.checkpoint(SUBSCRIPTION_CHANGES);
   }
 
   /** The checkpoint with the subscriptions as of it, for a follower of the log to resume from. */
