@@ -19,9 +19,11 @@ import { loadConfig } from '@aftersales/config';
 import { caseStream, foldCase, inAgentPool, type AfterSalesCase, type RequestCase, type RecordedCaseEvent } from '@aftersales/domain';
 import type { EventStore } from '@aftersales/event-store';
 import { JOB_OPTIONS, LocalRedisServer, REFUND_ATTEMPTS, bullConnection, pendingWork, type JobData, type PendingWork } from '@aftersales/scheduling';
+import { InsuranceProcessor } from '../../apps/worker/src/processors/insurance.processor';
+import { PickupProcessor } from '../../apps/worker/src/processors/pickup.processor';
 import { RefundProcessor } from '../../apps/worker/src/processors/refund.processor';
 import { SystemCommands } from '../../apps/worker/src/system-commands';
-import { buildOrder } from '../e2e/support/orders';
+import { buildOrder, hoursAgo } from '../e2e/support/orders';
 import {
   HttpCarrier,
   HttpPaymentCentre,
@@ -252,7 +254,8 @@ describe('HTTP adapters against a local provider', () => {
 // times (the back-off shortened, nothing else), every try under the refund's
 // id as Idempotency-Key, and what the case records is what the command path
 // decides. The jobs are the ones the reactor would add: pendingWork of the
-// case as it stands.
+// case as it stands. The pickup and insurance workers are run the same way
+// where a provider asks them to wait (Retry-After).
 
 const ORDER_SYSTEM = { role: 'integration', id: 'order-system' } as const;
 const BUYER = { role: 'buyer', id: 'b-outbound' } as const;
@@ -335,11 +338,67 @@ describe('the refund worker against a payment centre that misbehaves', () => {
     const [work] = owed;
     const data: JobData = { caseId: work.caseId, dueAt: work.dueAt, work: work.data };
     const job = await queue.add('refunds', data, { ...JOB_OPTIONS.refunds, backoff, jobId: work.key });
+    return finished(queue, job.id!);
+  }
+
+  async function finished(on: Queue, jobId: string): Promise<Job> {
     for (const until = Date.now() + 20_000; Date.now() < until; await sleep(25)) {
-      const now = await queue.getJob(job.id!);
+      const now = await on.getJob(jobId);
       if (now?.finishedOn) return now;
     }
-    throw new Error(`${job.id} did not finish`);
+    throw new Error(`${jobId} did not finish`);
+  }
+
+  /**
+   * A return_and_refund case on a delivered order, approved by the merchant: awaiting its return, with a door
+   * pickup to book when the buyer asked for one; on an insured order shipped back by the buyer, a claim to file.
+   */
+  async function returnCase(options: { pickup: boolean; insuredAndShippedBack?: boolean }): Promise<string> {
+    const orderId = `o-${randomUUID()}`;
+    const snapshot = buildOrder({
+      buyerId: BUYER.id,
+      merchantId: 'm-outbound',
+      businessLine: 'home',
+      lines: [{ unitPrice: 20_000 }],
+      returnShippingInsured: options.insuredAndShippedBack === true,
+    });
+    await bus.execute(new ExecuteOrderCommand(orderId, { type: 'register', actor: ORDER_SYSTEM, data: { orderId, ...snapshot } }, origin(ORDER_SYSTEM)));
+    const shipped = { carrier: 'SF', trackingNumber: `SF${Date.now()}`, shippedAt: hoursAgo(48) };
+    await bus.execute(new ExecuteOrderCommand(orderId, { type: 'mark-shipped', actor: ORDER_SYSTEM, data: shipped }, origin(ORDER_SYSTEM)));
+    await bus.execute(new ExecuteOrderCommand(orderId, { type: 'mark-delivered', actor: ORDER_SYSTEM, data: { deliveredAt: hoursAgo(1) } }, origin(ORDER_SYSTEM)));
+    const caseId = `c-${randomUUID()}`;
+    const data: RequestCase['data'] = {
+      caseId,
+      orderId,
+      kind: 'return_and_refund',
+      reason: 'quality_defect',
+      lines: [{ lineId: 'L1', quantity: 1 }],
+      evidence: ['https://img.example.com/i.jpg'],
+      channel: 'api',
+      pickup: options.pickup,
+    };
+    await bus.execute(new ExecuteCaseCommand(caseId, { type: 'request', actor: BUYER, data }, origin(BUYER)));
+    const merchant = { role: 'merchant', id: 'm-outbound-staff', merchantId: 'm-outbound' } as const;
+    await bus.execute(new ExecuteCaseCommand(caseId, { type: 'approve', actor: merchant, data: {} }, origin(merchant)));
+    expect((await caseState(caseId)).status).toBe('awaiting_return');
+    if (options.insuredAndShippedBack) {
+      await bus.execute(new ExecuteCaseCommand(caseId, { type: 'ship-return', actor: BUYER, data: { carrier: 'SF', trackingNumber: `RT${Date.now()}` } }, origin(BUYER)));
+    }
+    return caseId;
+  }
+
+  /** The case's owed job of `name`, added with a short exponential back-off (100 ms, 200 ms, ...) and run to its end by `processor`. */
+  async function runOwedJob(caseId: string, name: 'pickups' | 'insurance', processor: { process(job: Job): Promise<string> }): Promise<Job> {
+    const on = new Queue(name, { connection: bullConnection(redis.url) });
+    const runner = new Worker(name, (job: Job) => processor.process(job), { connection: bullConnection(redis.url) });
+    try {
+      const [work] = pendingWork(await caseState(caseId)).filter((w) => w.queue === name);
+      await on.add(name, { caseId, dueAt: work.dueAt, work: work.data } satisfies JobData, { ...JOB_OPTIONS[name], backoff: { type: 'exponential', delay: 100 }, jobId: work.key });
+      return await finished(on, work.key);
+    } finally {
+      await runner.close();
+      await on.close();
+    }
   }
 
   it('garbage, 5xx and no answer are retried under the same key, then recorded; after the last attempt the refund waits for a person, and nothing was paid', async () => {
@@ -415,6 +474,32 @@ describe('the refund worker against a payment centre that misbehaves', () => {
     expect(new Set(provider.received.map((r) => r.headers['idempotency-key']))).toEqual(new Set([refundId]));
     expect((await refundEvents(caseId)).map((e) => e.type)).toEqual(['RefundIssued']);
   }, 30_000);
+
+  it('the pickup worker waits as the carrier asks too (429 with Retry-After) before booking again under the case id', async () => {
+    const caseId = await returnCase({ pickup: true });
+    const booking: PickupBooking = { carrier: 'sf-express', trackingNumber: `SF${Date.now()}`, windowStart: hoursAgo(-20), windowEnd: hoursAgo(-26) };
+    provider.respondWith((_q, r, index) => (index === 0 ? answer(r, 429, { error: 'slow down' }, { 'Retry-After': '1' }) : answer(r, 201, booking)));
+    const processor = new PickupProcessor(new HttpCarrier({ url: `${provider.url}/pickups`, secret: SECRET, timeoutMs: PROVIDER_TIMEOUT_MS }), new SystemCommands(bus), app.get(StreamReadsService));
+
+    const job = await runOwedJob(caseId, 'pickups', processor);
+    expect({ tried: job.attemptsMade, result: job.returnvalue }).toEqual({ tried: 2, result: `booked ${booking.trackingNumber}` });
+    // Its own back-off would have asked again 100 ms later.
+    const [first, second] = provider.received;
+    expect(second.receivedAt - first.receivedAt).toBeGreaterThanOrEqual(1000);
+    expect(provider.received.map((r) => r.headers['idempotency-key'])).toEqual([caseId, caseId]);
+  });
+
+  it('the insurance worker waits as the insurer asks (503 with Retry-After) before claiming again under the claim id', async () => {
+    const caseId = await returnCase({ pickup: false, insuredAndShippedBack: true });
+    provider.respondWith((_q, r, index) => (index === 0 ? answer(r, 503, { error: 'maintenance' }, { 'Retry-After': '1' }) : answer(r, 200, {})));
+    const processor = new InsuranceProcessor(new HttpShippingInsurer({ url: `${provider.url}/insurance-claims`, secret: SECRET, timeoutMs: PROVIDER_TIMEOUT_MS }), new SystemCommands(bus), app.get(StreamReadsService));
+
+    const job = await runOwedJob(caseId, 'insurance', processor);
+    expect({ tried: job.attemptsMade, result: job.returnvalue }).toEqual({ tried: 2, result: 'paid' });
+    const [first, second] = provider.received;
+    expect(second.receivedAt - first.receivedAt).toBeGreaterThanOrEqual(1000);
+    expect(new Set(provider.received.map((r) => r.headers['idempotency-key'])).size).toBe(1);
+  });
 
   it('a payment centre that pays but answers too late is asked again under the same key, answers a second time with the same payment, and pays once', async () => {
     const caseId = await refundingCase();
