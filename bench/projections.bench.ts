@@ -5,6 +5,11 @@
  * run: a plain scan of the log (readAll, JSON parsed), and each projection
  * rebuilt from it into SQLite (and PostgreSQL). Not a timed test; figures go
  * to bench/RESULTS.md by hand.
+ *
+ * BENCH_PROJECTION=<name> (e.g. case_analytics) rebuilds that projection
+ * only and skips the all-in-one pass: a shorter run to profile one
+ * projection with `node --cpu-prof`. Each rebuild also prints the CPU time
+ * the process spent per event, which a busy machine changes less than the rate.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,6 +21,7 @@ import { migrateReadStore, openReadStore, PROJECTIONS, rebuildProjection, rebuil
 
 const TOTAL_EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const TARGETS = { sqlite: 50_000, postgres: 20_000 };
+const ONLY = process.env.BENCH_PROJECTION;
 
 /** One case's events as the command path writes them: request, deadline, approval, refund, settlement, completion, rating, and a few urges. */
 function caseEvents(n: number): NewEvent[] {
@@ -53,6 +59,11 @@ function caseEvents(n: number): NewEvent[] {
 }
 
 const rate = (events: number, ms: number) => Math.round((events / ms) * 1000);
+/** This process's CPU time (every thread, user and system) since `since`, per event: steadier than a rate on a shared machine. */
+const cpuPerEvent = (since: NodeJS.CpuUsage, events: number) => {
+  const used = process.cpuUsage(since);
+  return ((used.user + used.system) / Math.max(1, events)).toFixed(2);
+};
 const print = (line: string) => process.stdout.write(`${line}\n`);
 
 async function withPostgres<T>(work: (readStore: { kind: 'postgres'; databaseUrl: string; sqlitePath: string }) => Promise<T>): Promise<T | undefined> {
@@ -80,12 +91,18 @@ async function withPostgres<T>(work: (readStore: { kind: 'postgres'; databaseUrl
 
 async function rebuildAll(store: ReadStore, events: SqliteEventStore, label: string, target: number): Promise<void> {
   await migrateReadStore(store);
-  for (const projection of PROJECTIONS) {
+  const chosen = ONLY ? PROJECTIONS.filter((p) => p.name === ONLY) : PROJECTIONS;
+  if (chosen.length === 0) throw new Error(`BENCH_PROJECTION=${ONLY}: no such projection (${PROJECTIONS.map((p) => p.name).join(', ')})`);
+  for (const projection of chosen) {
     const started = Date.now();
+    const cpu = process.cpuUsage();
     const result = await rebuildProjection(store, events, projection);
     const perSecond = rate(result.eventsRead, Date.now() - started);
-    print(`rebuild ${projection.name} into ${label}: ${perSecond.toLocaleString('en-US')} events/s (${result.eventsRead.toLocaleString('en-US')} events; target ≥ ${target.toLocaleString('en-US')})`);
+    print(
+      `rebuild ${projection.name} into ${label}: ${perSecond.toLocaleString('en-US')} events/s (${result.eventsRead.toLocaleString('en-US')} events; target ≥ ${target.toLocaleString('en-US')}; ${cpuPerEvent(cpu, result.eventsRead)} µs CPU per event)`,
+    );
   }
+  if (ONLY) return;
   const started = Date.now();
   const all = await rebuildProjections(store, events, PROJECTIONS);
   print(`rebuild of every projection in one pass into ${label}: ${rate(all.eventsRead, Date.now() - started).toLocaleString('en-US')} events/s`);

@@ -67,6 +67,14 @@ async function storeInBatches(store: ReadStore, events: StoredEvent[], size: num
   }
 }
 
+/** A stored histogram's (bucket index, count) pairs: unsigned 32-bit little-endian integers. */
+function pairs(stored: Uint8Array): Array<[number, number]> {
+  const bytes = Buffer.from(stored);
+  const out: Array<[number, number]> = [];
+  for (let at = 0; at < bytes.length; at += 8) out.push([bytes.readUInt32LE(at), bytes.readUInt32LE(at + 4)]);
+  return out;
+}
+
 /** The smallest value with at least p % of the values at or below it. */
 function nearestRank(values: number[], p: number): number | null {
   if (values.length === 0) return null;
@@ -200,11 +208,14 @@ describe.each(DIALECTS)('analytics summary from the daily rollup on %s', (dialec
       .orderBy('day')
       .orderBy('key')
       .execute();
-    expect(rows.map((r) => ({ ...r, cases: Number(r.cases) }))).toEqual([
-      { day: '2026-08-01', key: 'm1', cases: 1, first_response: '[100,1]' },
-      { day: '2026-08-01', key: 'm2', cases: 1, first_response: '[30,1]' },
-      { day: '2026-08-02', key: 'm1', cases: 1, first_response: '[]' },
+    // Histograms are stored as (bucket index, count) pairs; below 128 s a bucket's index is its second.
+    expect(rows.map((r) => ({ ...r, cases: Number(r.cases), first_response: pairs(r.first_response) }))).toEqual([
+      { day: '2026-08-01', key: 'm1', cases: 1, first_response: [[100, 1]] },
+      { day: '2026-08-01', key: 'm2', cases: 1, first_response: [[30, 1]] },
+      { day: '2026-08-02', key: 'm1', cases: 1, first_response: [] },
     ]);
+    expect(Buffer.from(rows[0].first_response)).toEqual(Buffer.from([100, 0, 0, 0, 1, 0, 0, 0]));
+    expect(Buffer.from(rows[2].first_response).length).toBe(0);
     const summary = await new AnalyticsQuery(t.store).summary({ from: '2026-08-01T00:00:00.000Z', to: '2026-08-02T12:00:00.000Z' }, 'merchant');
     expect(summary.items.map((i) => [i.key, i.cases, i.firstResponseP50, i.firstResponseP90])).toEqual([
       ['m1', 2, 100, 100],

@@ -51,8 +51,8 @@ export type ContributingFacts = Pick<CaseFactsRow, (typeof CONTRIBUTING_COLUMNS)
 /** Histogram buckets: a bucket's index (bucketIndex) → how many durations fell in it. */
 export type Histogram = Map<number, number>;
 
-/** What a set of cases adds up to, for one group. */
-export interface Totals {
+/** What a set of cases adds up to, for one group: the counts and sums (the histograms apart). */
+export interface Counters {
   cases: number;
   refunded: number;
   compensated: number;
@@ -65,11 +65,9 @@ export interface Totals {
   npsCount: number;
   promoters: number;
   detractors: number;
-  firstResponse: Histogram;
-  resolution: Histogram;
 }
 
-/** Every count and sum at zero: a day's rollup row before its first case, or a summary group before its first row. */
+/** A summary group before its first row. */
 export const emptyCounters = (): Counters => ({
   cases: 0,
   refunded: 0,
@@ -84,8 +82,6 @@ export const emptyCounters = (): Counters => ({
   promoters: 0,
   detractors: 0,
 });
-
-export const emptyTotals = (): Totals => ({ ...emptyCounters(), firstResponse: new Map(), resolution: new Map() });
 
 /**
  * Durations below 128 s are a bucket each; from there each power of two is
@@ -112,44 +108,93 @@ function bucketWidth(s: number): number {
   return 2 ** (exponent - SUB_BUCKET_BITS);
 }
 
-/** Adds (sign 1) or takes away (sign −1) one case's facts. */
-export function addCase(totals: Totals, facts: ContributingFacts, sign: 1 | -1): void {
-  totals.cases += sign;
-  totals.refunded += sign * Number(facts.refunded);
-  totals.compensated += sign * Number(facts.compensated);
-  totals.autoApproved += sign * Number(facts.auto_approved);
-  totals.deadlineDecided += sign * Number(facts.deadline_decided);
-  totals.expressRefunds += sign * Number(facts.express_refund);
-  totals.expressDisputed += sign * Number(facts.express_disputed);
-  if (facts.rating !== null) {
-    totals.ratingSum += sign * Number(facts.rating);
-    totals.ratingCount += sign;
-  }
-  if (facts.nps !== null) {
-    const nps = Number(facts.nps);
-    totals.npsCount += sign;
-    if (nps >= 9) totals.promoters += sign;
-    if (nps <= 6) totals.detractors += sign;
-  }
-  if (facts.first_response_seconds !== null) count(totals.firstResponse, bucketIndex(durationBucket(Number(facts.first_response_seconds))), sign);
-  if (facts.resolution_seconds !== null) count(totals.resolution, bucketIndex(durationBucket(Number(facts.resolution_seconds))), sign);
+/** A daily row's counts and sums, in this order wherever the projection keeps them as an array. */
+export const COUNTER_COLUMNS = [
+  'cases',
+  'refunded',
+  'compensated',
+  'auto_approved',
+  'deadline_decided',
+  'express_refunds',
+  'express_disputed',
+  'rating_sum',
+  'rating_count',
+  'nps_count',
+  'promoters',
+  'detractors',
+] as const satisfies ReadonlyArray<keyof CaseFactsDailyRow>;
+
+/**
+ * One case's share of each rollup row it counts in: worked out once per
+ * case, then added to its row under every dimension. Counters in
+ * COUNTER_COLUMNS order; a duration's bucket index, −1 for none.
+ */
+export interface Contribution {
+  counters: number[];
+  firstResponse: number;
+  resolution: number;
 }
 
-export function addTotals(into: Totals, other: Totals): void {
-  into.cases += other.cases;
-  into.refunded += other.refunded;
-  into.compensated += other.compensated;
-  into.autoApproved += other.autoApproved;
-  into.deadlineDecided += other.deadlineDecided;
-  into.expressRefunds += other.expressRefunds;
-  into.expressDisputed += other.expressDisputed;
-  into.ratingSum += other.ratingSum;
-  into.ratingCount += other.ratingCount;
-  into.npsCount += other.npsCount;
-  into.promoters += other.promoters;
-  into.detractors += other.detractors;
-  for (const [bucket, n] of other.firstResponse) count(into.firstResponse, bucket, n);
-  for (const [bucket, n] of other.resolution) count(into.resolution, bucket, n);
+export function contributionOf(facts: ContributingFacts): Contribution {
+  const rated = facts.rating !== null;
+  const nps = facts.nps === null ? null : Number(facts.nps);
+  const counters = [
+    1,
+    Number(facts.refunded),
+    Number(facts.compensated),
+    Number(facts.auto_approved),
+    Number(facts.deadline_decided),
+    Number(facts.express_refund),
+    Number(facts.express_disputed),
+    rated ? Number(facts.rating) : 0,
+    rated ? 1 : 0,
+    nps === null ? 0 : 1,
+    nps !== null && nps >= 9 ? 1 : 0,
+    nps !== null && nps <= 6 ? 1 : 0,
+  ];
+  const index = (seconds: number | null) => (seconds === null ? -1 : bucketIndex(durationBucket(Number(seconds))));
+  return { counters, firstResponse: index(facts.first_response_seconds), resolution: index(facts.resolution_seconds) };
+}
+
+/**
+ * A rollup row as a batch changes it: first the batch's changes (cases
+ * added and taken away), then, if the row is stored, the stored row added
+ * in; what is left is the row to write.
+ */
+export class RollupTotals {
+  readonly counters: number[] = COUNTER_COLUMNS.map(() => 0);
+  readonly firstResponse: Histogram = new Map();
+  readonly resolution: Histogram = new Map();
+
+  get cases(): number {
+    return this.counters[0];
+  }
+
+  /** Adds (sign 1) or takes away (sign −1) one case's contribution. */
+  add(share: Contribution, sign: 1 | -1): void {
+    const { counters } = this;
+    for (let i = 0; i < counters.length; i += 1) counters[i] += sign * share.counters[i];
+    if (share.firstResponse >= 0) count(this.firstResponse, share.firstResponse, sign);
+    if (share.resolution >= 0) count(this.resolution, share.resolution, sign);
+  }
+
+  /** Adds a stored row. */
+  addRow(row: CaseFactsDailyRow): void {
+    for (let i = 0; i < COUNTER_COLUMNS.length; i += 1) this.counters[i] += Number(row[COUNTER_COLUMNS[i]]);
+    addDecoded(this.firstResponse, row.first_response);
+    addDecoded(this.resolution, row.resolution);
+  }
+
+  /** Whether it changes nothing: every count, sum and bucket at zero. */
+  isEmpty(): boolean {
+    return this.counters.every((n) => n === 0) && this.firstResponse.size === 0 && this.resolution.size === 0;
+  }
+
+  toRow(dimension: AnalyticsGroup, day: string, key: string): CaseFactsDailyRow {
+    const row = { dimension, day, key, first_response: encodeHistogram(this.firstResponse), resolution: encodeHistogram(this.resolution) } as CaseFactsDailyRow;
+    for (let i = 0; i < COUNTER_COLUMNS.length; i += 1) row[COUNTER_COLUMNS[i]] = this.counters[i];
+    return row;
+  }
 }
 
 function count(histogram: Histogram, bucket: number, by: number): void {
@@ -179,21 +224,31 @@ export function sameContribution(a: ContributingFacts, b: ContributingFacts): bo
 export const rollupId = (dimension: string, day: string, key: string): string => `${dimension}\u0000${day}\u0000${key}`;
 
 /**
- * The histogram as stored: `[index, count, index, count, ...]` in bucket
- * order (an index is the bucket's place among all buckets: bucketIndex), no
- * empty bucket, so equal histograms are equal text whatever the order the
- * cases came in.
+ * The histogram as stored: a blob of (bucket index, count) pairs, each an
+ * unsigned 32-bit little-endian integer, in bucket order (an index is the
+ * bucket's place among all buckets: bucketIndex), no empty bucket; so equal
+ * histograms are equal bytes whatever the order the cases came in, and
+ * reading one back is a walk over its bytes, nothing parsed.
  */
-export function encodeHistogram(histogram: Histogram): string {
-  return JSON.stringify([...histogram].sort((a, b) => a[0] - b[0]).flat());
+export function encodeHistogram(histogram: Histogram): Buffer {
+  const buckets = [...histogram.keys()].sort((a, b) => a - b);
+  const bytes = Buffer.allocUnsafe(buckets.length * PAIR_BYTES);
+  for (let i = 0; i < buckets.length; i += 1) {
+    bytes.writeUInt32LE(buckets[i], i * PAIR_BYTES);
+    bytes.writeUInt32LE(histogram.get(buckets[i])!, i * PAIR_BYTES + 4);
+  }
+  return bytes;
 }
 
-export function decodeHistogram(text: string): Histogram {
-  const flat = JSON.parse(text) as number[];
-  const histogram: Histogram = new Map();
-  for (let i = 0; i < flat.length; i += 2) histogram.set(flat[i], flat[i + 1]);
-  return histogram;
+/** Adds a stored histogram (encodeHistogram's bytes) into `histogram`. */
+export function addDecoded(histogram: Histogram, bytes: Uint8Array): void {
+  const view = asBuffer(bytes);
+  for (let at = 0; at + PAIR_BYTES <= view.length; at += PAIR_BYTES) count(histogram, view.readUInt32LE(at), view.readUInt32LE(at + 4));
 }
+
+const PAIR_BYTES = 8;
+
+const asBuffer = (bytes: Uint8Array): Buffer => (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 
 /** Every bucket below 2^32 s has an index: the exact ones, then 64 per power of two. */
 const DENSE_BUCKETS = EXACT_BELOW + (32 - SUB_BUCKET_BITS - 1) * 2 ** SUB_BUCKET_BITS;
@@ -225,13 +280,13 @@ export class DenseHistogram {
   private readonly counts = new Float64Array(DENSE_BUCKETS);
   private total = 0;
 
-  /** Adds a stored histogram (encodeHistogram's text). */
-  addEncoded(text: string): void {
-    if (text.length <= 2) return;
-    const flat = JSON.parse(text) as number[];
-    for (let i = 0; i < flat.length; i += 2) {
-      this.counts[flat[i]] += flat[i + 1];
-      this.total += flat[i + 1];
+  /** Adds a stored histogram (encodeHistogram's bytes). */
+  addEncoded(bytes: Uint8Array): void {
+    const view = asBuffer(bytes);
+    for (let at = 0; at + PAIR_BYTES <= view.length; at += PAIR_BYTES) {
+      const n = view.readUInt32LE(at + 4);
+      this.counts[view.readUInt32LE(at)] += n;
+      this.total += n;
     }
   }
 
@@ -258,9 +313,6 @@ export class DenseHistogram {
   }
 }
 
-/** The counts and sums of a rollup row (or of a set of cases), without the histograms. */
-export type Counters = Omit<Totals, 'firstResponse' | 'resolution'>;
-
 export function addRowCounters(into: Counters, row: CaseFactsDailyRow): void {
   into.cases += Number(row.cases);
   into.refunded += Number(row.refunded);
@@ -274,45 +326,4 @@ export function addRowCounters(into: Counters, row: CaseFactsDailyRow): void {
   into.npsCount += Number(row.nps_count);
   into.promoters += Number(row.promoters);
   into.detractors += Number(row.detractors);
-}
-
-export function totalsOfRow(row: CaseFactsDailyRow): Totals {
-  return {
-    cases: Number(row.cases),
-    refunded: Number(row.refunded),
-    compensated: Number(row.compensated),
-    autoApproved: Number(row.auto_approved),
-    deadlineDecided: Number(row.deadline_decided),
-    expressRefunds: Number(row.express_refunds),
-    expressDisputed: Number(row.express_disputed),
-    ratingSum: Number(row.rating_sum),
-    ratingCount: Number(row.rating_count),
-    npsCount: Number(row.nps_count),
-    promoters: Number(row.promoters),
-    detractors: Number(row.detractors),
-    firstResponse: decodeHistogram(row.first_response),
-    resolution: decodeHistogram(row.resolution),
-  };
-}
-
-export function rowOfTotals(dimension: AnalyticsGroup, day: string, key: string, totals: Totals): CaseFactsDailyRow {
-  return {
-    dimension,
-    day,
-    key,
-    cases: totals.cases,
-    refunded: totals.refunded,
-    compensated: totals.compensated,
-    auto_approved: totals.autoApproved,
-    deadline_decided: totals.deadlineDecided,
-    express_refunds: totals.expressRefunds,
-    express_disputed: totals.expressDisputed,
-    rating_sum: totals.ratingSum,
-    rating_count: totals.ratingCount,
-    nps_count: totals.npsCount,
-    promoters: totals.promoters,
-    detractors: totals.detractors,
-    first_response: encodeHistogram(totals.firstResponse),
-    resolution: encodeHistogram(totals.resolution),
-  };
 }

@@ -1,21 +1,9 @@
-import type { CompiledQuery, Kysely } from 'kysely';
+import { CompiledQuery, PostgresAdapter, type Kysely } from 'kysely';
 import { evolveCase, initialCaseState, type AfterSalesCase, type CaseState, type OrderSnapshot, type ReturnRequested } from '@aftersales/domain';
 import type { StoredEvent } from '@aftersales/event-store';
 import { lookupChunks, upsertRows, type UpsertSpec } from '../store/row-statements';
 import type { CaseFactsDailyRow, CaseFactsOrderRow, CaseFactsRow, ReadModelTables } from '../store/tables';
-import {
-  addCase,
-  addTotals,
-  ANALYTICS_GROUPS,
-  emptyTotals,
-  groupKey,
-  rollupId,
-  rowOfTotals,
-  sameContribution,
-  totalsOfRow,
-  type AnalyticsGroup,
-  type Totals,
-} from './case-analytics-rollup';
+import { ANALYTICS_GROUPS, contributionOf, groupKey, rollupId, RollupTotals, sameContribution, type AnalyticsGroup } from './case-analytics-rollup';
 import { byCase, CASE_EVENT_TYPES, knownCaseIds, occurredAt, recordedCaseEvent } from './case-events';
 import { defineProjection } from './projection';
 
@@ -34,7 +22,7 @@ interface RollupChange {
   dimension: AnalyticsGroup;
   day: string;
   key: string;
-  totals: Totals;
+  totals: RollupTotals;
   stored: boolean;
 }
 
@@ -65,7 +53,8 @@ export interface CaseAnalyticsLoaded {
  */
 export const caseAnalyticsProjection = defineProjection<CaseAnalyticsLoaded>({
   name: CASE_ANALYTICS,
-  version: 2,
+  // 3: the rollup's histograms are blobs, no longer JSON text.
+  version: 3,
   eventTypes: [...CASE_EVENT_TYPES, 'OrderRegistered'],
   tables: ['rm_case_facts', 'rm_case_facts_orders', 'rm_case_facts_daily'],
 
@@ -123,8 +112,8 @@ export const caseAnalyticsProjection = defineProjection<CaseAnalyticsLoaded>({
       .addColumn('nps_count', 'integer', (c) => c.notNull())
       .addColumn('promoters', 'integer', (c) => c.notNull())
       .addColumn('detractors', 'integer', (c) => c.notNull())
-      .addColumn('first_response', 'text', (c) => c.notNull())
-      .addColumn('resolution', 'text', (c) => c.notNull())
+      .addColumn('first_response', binaryType(db), (c) => c.notNull())
+      .addColumn('resolution', binaryType(db), (c) => c.notNull())
       // The summary reads one dimension's days in a range.
       .addPrimaryKeyConstraint('rm_case_facts_daily_pk', ['dimension', 'day', 'key']),
   ],
@@ -161,12 +150,13 @@ export const caseAnalyticsProjection = defineProjection<CaseAnalyticsLoaded>({
     const facts: CaseFactsRow[] = [];
     const deltas = new Map<string, RollupChange>();
     const move = (row: CaseFactsRow, sign: 1 | -1) => {
+      const share = contributionOf(row);
       for (const dimension of ANALYTICS_GROUPS) {
         const key = groupKey(row, dimension);
         const id = rollupId(dimension, row.day, key);
         let change = deltas.get(id);
-        if (!change) deltas.set(id, (change = { dimension, day: row.day, key, totals: emptyTotals(), stored: false }));
-        addCase(change.totals, row, sign);
+        if (!change) deltas.set(id, (change = { dimension, day: row.day, key, totals: new RollupTotals(), stored: false }));
+        change.totals.add(share, sign);
       }
     };
     for (const [caseId, caseEvents] of cases) {
@@ -178,19 +168,14 @@ export const caseAnalyticsProjection = defineProjection<CaseAnalyticsLoaded>({
       if (before) move(before, -1);
       move(after, 1);
     }
-    const rollup = [...deltas.values()].filter((change) => !isEmpty(change.totals));
+    const rollup = [...deltas.values()].filter((change) => !change.totals.isEmpty());
     for (const chunk of lookupChunks(rollup)) {
-      const rows = await db
-        .selectFrom('rm_case_facts_daily')
-        .selectAll()
-        .where(({ eb, refTuple, tuple }) => eb(refTuple('dimension', 'day', 'key'), 'in', chunk.map((c) => tuple(c.dimension, c.day, c.key))))
-        .execute();
+      const { rows } = await db.executeQuery<CaseFactsDailyRow>(selectDaily(db, chunk));
       for (const row of rows) {
         const change = deltas.get(rollupId(row.dimension, row.day, row.key));
-        if (!change) continue;
-        const totals = totalsOfRow(row);
-        addTotals(totals, change.totals);
-        change.totals = totals;
+        // Added once, whatever the padded lookup lists repeat.
+        if (!change || change.stored) continue;
+        change.totals.addRow(row);
         change.stored = true;
       }
     }
@@ -204,7 +189,7 @@ export const caseAnalyticsProjection = defineProjection<CaseAnalyticsLoaded>({
       ...upsertRows(
         db,
         UPSERT_DAILY,
-        loaded.rollup.filter((c) => c.totals.cases !== 0).map((c) => rowOfTotals(c.dimension, c.day, c.key, c.totals)),
+        loaded.rollup.filter((c) => c.totals.cases !== 0).map((c) => c.totals.toRow(c.dimension, c.day, c.key)),
       ),
     ];
     for (const gone of loaded.rollup) {
@@ -214,23 +199,32 @@ export const caseAnalyticsProjection = defineProjection<CaseAnalyticsLoaded>({
   },
 });
 
-function isEmpty(totals: Totals): boolean {
-  return (
-    totals.cases === 0 &&
-    totals.refunded === 0 &&
-    totals.compensated === 0 &&
-    totals.autoApproved === 0 &&
-    totals.deadlineDecided === 0 &&
-    totals.expressRefunds === 0 &&
-    totals.expressDisputed === 0 &&
-    totals.ratingSum === 0 &&
-    totals.ratingCount === 0 &&
-    totals.npsCount === 0 &&
-    totals.promoters === 0 &&
-    totals.detractors === 0 &&
-    totals.firstResponse.size === 0 &&
-    totals.resolution.size === 0
-  );
+/** SQLite's and PostgreSQL's names for a column of bytes. */
+const binaryType = (db: Kysely<ReadModelTables>): 'blob' | 'bytea' => (db.getExecutor().adapter instanceof PostgresAdapter ? 'bytea' : 'blob');
+
+const dailyLookups = new WeakMap<Kysely<ReadModelTables>, Map<number, string>>();
+
+/**
+ * The stored rollup rows of `chunk` (a lookupChunks list). The SQL is built
+ * by Kysely once per database and list length, then reused with each
+ * batch's values: a batch looks up hundreds of rows, and building that
+ * statement anew cost more than running it.
+ */
+function selectDaily(db: Kysely<ReadModelTables>, chunk: ReadonlyArray<Pick<RollupChange, 'dimension' | 'day' | 'key'>>): CompiledQuery<CaseFactsDailyRow> {
+  let bySize = dailyLookups.get(db);
+  if (!bySize) dailyLookups.set(db, (bySize = new Map()));
+  let text = bySize.get(chunk.length);
+  if (text === undefined) {
+    text = db
+      .selectFrom('rm_case_facts_daily')
+      .selectAll()
+      .where(({ eb, refTuple, tuple }) => eb(refTuple('dimension', 'day', 'key'), 'in', chunk.map((c) => tuple(c.dimension, c.day, c.key))))
+      .compile().sql;
+    bySize.set(chunk.length, text);
+  }
+  const parameters: string[] = [];
+  for (const c of chunk) parameters.push(c.dimension, c.day, c.key);
+  return CompiledQuery.raw(text, parameters) as CompiledQuery<CaseFactsDailyRow>;
 }
 
 function deleteDaily(db: Kysely<ReadModelTables>, row: Pick<CaseFactsDailyRow, 'dimension' | 'day' | 'key'>): CompiledQuery {
