@@ -1,7 +1,6 @@
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { BroadcastChannel } from 'node:worker_threads';
 import { ConcurrencyError, DuplicateEventIdError, EventStoreUnavailableError } from './errors';
 import {
   DEFAULT_READ_ALL_MAX_COUNT,
@@ -18,6 +17,7 @@ import {
 import { readOptions } from './read-options';
 import { serializeEvents, validateExpectedRevision, validateStreamName, type SerializedEvent } from './validation';
 import { PullSubscription } from './pull-subscription';
+import { SiblingCommits } from './sibling-commits';
 import { WalCheckpointer } from './wal-checkpointer';
 import { WalFileSync } from './wal-file-sync';
 
@@ -108,13 +108,6 @@ const CHECKPOINT_INTERVAL_MS = 200;
  * about 40 MB).
  */
 const BACKSTOP_AUTOCHECKPOINT_PAGES = 10_000;
-/**
- * At most one commit notice to the other stores on the file per this
- * interval: commits while one is due share it. A notice wakes every other
- * thread with a store on the file and cost the API's event loop about 4 % of
- * its time at one per 5 ms; a commit after a quiet spell is told at once.
- */
-const COMMIT_NOTICE_MS = 20;
 /** Page cache per connection (KiB): the indexes of a busy store stay in memory rather than in the OS cache. */
 const CACHE_KIB = 65_536;
 
@@ -163,20 +156,11 @@ export class SqliteEventStore implements EventStore {
   private readonly subscriptions = new Set<PullSubscription>();
   /**
    * Other instances on the same file in this process (the roles `npm start`
-   * runs in threads of their own) hear of a durable commit at once instead of
-   * at their next poll; other processes still find it by polling.
+   * runs in threads of their own) hear of a durable commit within a few
+   * milliseconds instead of at their next poll; other processes still find
+   * it by polling.
    */
-  private readonly commits: BroadcastChannel;
-  /** A notice is on its way: commits until it leaves share it (a post costs tens of µs; a busy store commits every few ms). */
-  private commitNoticeDue: NodeJS.Timeout | undefined;
-  /** When the last notice left (performance.now()). */
-  private commitNoticeSentAt = Number.NEGATIVE_INFINITY;
-  private readonly sendCommitNotice = (): void => {
-    this.commitNoticeDue = undefined;
-    if (this.closed) return;
-    this.commitNoticeSentAt = performance.now();
-    this.commits.postMessage(null);
-  };
+  private readonly siblings: SiblingCommits;
   private readonly checkpointer: WalCheckpointer;
   private readonly walSync: WalFileSync;
   /** Committed batches whose callers wait for an fsync of the log, oldest first. */
@@ -214,12 +198,9 @@ export class SqliteEventStore implements EventStore {
   constructor(options: SqliteEventStoreOptions) {
     this.pollIntervalMs = options.pollIntervalMs ?? 200;
     fs.mkdirSync(dirname(options.path), { recursive: true });
-    this.commits = new BroadcastChannel(`aftersales-event-store:${resolve(options.path)}`);
-    // Listening must not keep a process alive that has nothing else to do.
-    this.commits.unref();
-    this.commits.onmessage = () => {
+    this.siblings = new SiblingCommits(`aftersales-event-store:${resolve(options.path)}`, () => {
       for (const subscription of this.subscriptions) subscription.notify();
-    };
+    });
     this.db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
     this.walSync = new WalFileSync(options.path);
     try {
@@ -231,7 +212,7 @@ export class SqliteEventStore implements EventStore {
       this.migrate();
     } catch (error) {
       this.db.close();
-      this.commits.close();
+      this.siblings.close();
       throw error;
     }
 
@@ -331,9 +312,13 @@ export class SqliteEventStore implements EventStore {
       batchSize: SUBSCRIPTION_BATCH,
       pollIntervalMs: this.pollIntervalMs,
       read: typesJson ? (position, maxCount) => this.readTypesAfter(position, typesJson, maxCount) : (position, maxCount) => this.readAllAfter(position, maxCount),
-      onClose: (closing) => this.subscriptions.delete(closing),
+      onClose: (closing) => {
+        this.subscriptions.delete(closing);
+        this.siblings.listen(this.subscriptions.size > 0);
+      },
     });
     this.subscriptions.add(subscription);
+    this.siblings.listen(true);
     return subscription;
   }
 
@@ -365,8 +350,7 @@ export class SqliteEventStore implements EventStore {
     // Callers already queued are answered only once their events are on disk.
     await this.lastBatchAnswered;
     await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
-    clearTimeout(this.commitNoticeDue);
-    this.commits.close();
+    this.siblings.close();
     await this.checkpointer.close();
     this.db.close();
     await this.walSync.close();
@@ -525,10 +509,7 @@ export class SqliteEventStore implements EventStore {
     }
     if (!written) return;
     for (const subscription of this.subscriptions) subscription.notify();
-    if (this.commitNoticeDue) return;
-    const wait = this.commitNoticeSentAt + COMMIT_NOTICE_MS - performance.now();
-    if (wait <= 0) this.sendCommitNotice();
-    else this.commitNoticeDue = setTimeout(this.sendCommitNotice, wait);
+    this.siblings.committed();
   }
 
   /** The kernel may have dropped what it could not write: nothing after this is trusted to be durable. */
