@@ -18,7 +18,9 @@ function backoffSteps(backoff: number | BackoffOptions | undefined, attempts: nu
  * sooner only gets the same answer and adds to the load the provider asked
  * us to take off. Capped by the longest wait the job's back-off ever makes
  * (its last step), so a Retry-After of hours does not park a refund past
- * every try it has left; the tries themselves are counted as before.
+ * every try it has left; the tries themselves are counted as before. Only
+ * fixed and exponential back-offs without jitter (the queues' own) have steps
+ * to compare with: any other is left as it is.
  *
  * Called with the error just before the processor throws it. BullMQ
  * computes the retry's delay from the options of this same Job object
