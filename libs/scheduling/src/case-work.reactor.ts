@@ -30,25 +30,25 @@ function fold(state: CaseState, events: readonly StoredEvent[]): CaseState {
 /** How many cases' folded states a planner keeps in memory; past it, the memory starts again empty (a miss only costs a read). */
 const REMEMBERED_CASES = 100_000;
 
-/** Thrown inside the transaction when another process moved the checkpoint and a case's base was not read: the batch is tried again. */
+/** Thrown inside the transaction when another process moved the checkpoint and a case's stream was not read: the batch is tried again. */
 export class PlannerOvertakenError extends Error {}
 
 /**
  * Turns one batch of the log into work changes: folds each case's new events
- * onto its stored state (or onto its stream read from the store, for a case
- * whose state was dropped), and compares what it owed before with what it
- * owes after. Everything is re-derived from state (`pendingWork`), so a
- * deadline that a later status ended, a refund that settled, disappear by
- * themselves.
+ * onto its state before the batch, and compares what it owed before with
+ * what it owes after. Everything is re-derived from state (`pendingWork`),
+ * so a deadline that a later status ended, a refund that settled, disappear
+ * by themselves.
  *
- * The states this planner folded are also kept in memory, as of the
- * checkpoint it last stored: while the stored checkpoint is still that one,
- * no other process has applied a batch since, so the memory is exactly what
- * the table holds (and, for a case that owes nothing and so has no stored
- * state, exactly the fold its stream would give) and neither is read. Under
- * a burst of due deadlines that saves a read and a JSON parse per case per
- * batch. Whatever another process stores makes the memory stale, and it is
- * then dropped whole.
+ * The state before the batch is the planner's memory of the case (every
+ * case it folded, as of the checkpoint it last stored) or else the case's
+ * stream up to the batch, read from the store. The memory is exact only
+ * while the stored checkpoint is still the one this planner stored: another
+ * process's batch since makes it stale, and it is dropped whole. Nothing of
+ * a case's state is written: the pending work and the checkpoint are the
+ * durable part, and the log is where a state comes from after a restart
+ * (writing every case's state as JSON with every batch cost more under a
+ * burst of due deadlines than reading a stream once per case and run).
  */
 export class CaseWorkPlanner {
   private readonly remembered = new Map<string, CaseState>();
@@ -75,38 +75,28 @@ export class CaseWorkPlanner {
       if (list) list.push(event);
       else byCase.set(caseId, [event]);
     }
-    // Cases neither remembered nor stored are folded from their stream up to the batch (read now: the transaction below is synchronous).
-    const unknown = [...byCase.keys()].filter((caseId) => !this.remembered.has(caseId));
-    const stored = this.work.caseStates(unknown);
+    if (this.work.checkpoint(CASE_WORK_CHECKPOINT) !== this.rememberedAt) this.forget();
+    // Cases not remembered are folded from their stream up to the batch (read now: the transaction below is synchronous).
     const bases = new Map<string, CaseState>();
-    for (const caseId of unknown) {
-      if (stored.has(caseId)) continue;
-      const caseEvents = byCase.get(caseId)!;
+    for (const [caseId, caseEvents] of byCase) {
+      if (this.remembered.has(caseId)) continue;
       const first = caseEvents[0].revision;
       const before = first === 0 ? [] : await this.store.readStream(caseEvents[0].streamName, { maxCount: first });
       bases.set(caseId, fold(initialCaseState, before));
     }
     const folded = new Map<string, CaseState>();
+    let stale = false;
     let changes: WorkChanges | undefined;
     try {
       changes = this.work.apply(CASE_WORK_CHECKPOINT, position, (checkpoint) => {
-        const changes: WorkChanges = { cases: new Map(), added: [], removed: [] };
-        const memory = checkpoint === this.rememberedAt ? this.remembered : undefined;
-        const current = this.work.caseStates(memory ? unknown : [...byCase.keys()]);
+        const changes: WorkChanges = { added: [], removed: [] };
+        stale = checkpoint !== this.rememberedAt;
         for (const [caseId, caseEvents] of byCase) {
           const newer = caseEvents.filter((e) => e.position > checkpoint);
           if (newer.length === 0) continue;
-          const snapshot = current.get(caseId);
-          const remembered = memory?.get(caseId);
-          const before = remembered ?? this.base(caseId, snapshot, bases, caseEvents, checkpoint);
+          const before = this.before(caseId, bases, caseEvents, checkpoint, stale);
           const after = fold(before, newer);
-          const owedBefore = pendingWork(before);
-          const owedAfter = pendingWork(after);
-          diff(owedBefore, owedAfter, changes);
-          // A case has a stored state exactly while it owes work, so a remembered one that owed work before has a row to drop.
-          const hadRow = remembered ? owedBefore.length > 0 : snapshot !== undefined;
-          if (owedAfter.length > 0) changes.cases.set(caseId, JSON.stringify(after));
-          else if (hadRow) changes.cases.set(caseId, null);
+          diff(pendingWork(before), pendingWork(after), changes);
           folded.set(caseId, after);
         }
         return changes;
@@ -116,23 +106,25 @@ export class CaseWorkPlanner {
       throw error;
     }
     if (!changes) {
-      // Another process applied this batch: what it stored is not in memory.
+      // Another process applied this batch: its states are not in memory.
       this.forget();
       return undefined;
     }
+    if (stale) this.forget();
     this.remember(folded, position);
     committed?.(changes);
     return changes;
   }
 
-  /** A case's state before the batch, from the table or from its stream (read before the transaction). */
-  private base(caseId: string, snapshot: string | undefined, bases: ReadonlyMap<string, CaseState>, caseEvents: readonly StoredEvent[], checkpoint: number): CaseState {
-    if (snapshot !== undefined) return JSON.parse(snapshot) as CaseState;
+  /** A case's state before the batch's events after `checkpoint`: remembered, or from its stream (read before the transaction). */
+  private before(caseId: string, bases: ReadonlyMap<string, CaseState>, caseEvents: readonly StoredEvent[], checkpoint: number, stale: boolean): CaseState {
     const base = bases.get(caseId);
-    // Taken for remembered, but another process stored a batch since and this case's stream was not read: try the batch again.
-    if (base === undefined && caseEvents[0].revision > 0) throw new PlannerOvertakenError(`another process applied the case work log up to ${checkpoint}`);
-    // Without a snapshot the base stops before the batch: fold what another process already applied, then the rest.
-    return fold(base ?? initialCaseState, caseEvents.filter((e) => e.position <= checkpoint));
+    // The stream stops before the batch: fold what another process already applied of it, then the rest.
+    if (base !== undefined) return fold(base, caseEvents.filter((e) => e.position <= checkpoint));
+    const remembered = stale ? undefined : this.remembered.get(caseId);
+    // Taken for remembered, but another process stored a batch in the meantime: try the batch again, reading the stream.
+    if (remembered === undefined) throw new PlannerOvertakenError(`another process applied the case work log up to ${checkpoint}`);
+    return remembered;
   }
 
   private remember(folded: ReadonlyMap<string, CaseState>, position: number): void {

@@ -3,10 +3,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { PendingWork } from './pending-work';
 
-/** What one batch of the log changed: the cases' folded states and the work they now owe. */
+/** What one batch of the log changed in the work owed. */
 export interface WorkChanges {
-  /** caseId → the case's state as JSON after the batch; null drops the snapshot (nothing more owed). */
-  cases: Map<string, string | null>;
   added: PendingWork[];
   removed: string[];
 }
@@ -23,7 +21,6 @@ export interface StoredWork {
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS wk_checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL);
-  CREATE TABLE IF NOT EXISTS wk_cases (case_id TEXT PRIMARY KEY, state TEXT NOT NULL);
   CREATE TABLE IF NOT EXISTS wk_pending (
     key TEXT PRIMARY KEY,
     queue TEXT NOT NULL,
@@ -39,8 +36,7 @@ type PendingRow = { key: string; queue: PendingWork['queue']; case_id: string; d
 
 /**
  * The worker's durable state (ARCHITECTURE.md rule 4): the reactor's
- * checkpoint, the folded state of every case that still owes work, and the
- * pending work itself, which is what the reconciler re-creates jobs from
+ * checkpoint and the pending work itself, which is what the reconciler re-creates jobs from
  * when Redis lost them. Kept in the service's SQLite file, in its own
  * `wk_*` tables on its own connection, never only in Redis.
  *
@@ -64,22 +60,14 @@ export class WorkStore {
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(SCHEMA);
     addCreatedAt(this.db);
+    // Cases' folded states were once kept here; nothing keeps them in step any more, so none may be read.
+    this.db.exec('DROP TABLE IF EXISTS wk_cases');
     this.statements = prepare(this.db);
   }
 
   checkpoint(name: string): number {
     const position = this.statements.checkpoint.get(name) as number | undefined;
     return position ?? 0;
-  }
-
-  /** Snapshots of these cases as stored (JSON), for folding the next events onto. */
-  caseStates(caseIds: readonly string[]): Map<string, string> {
-    const found = new Map<string, string>();
-    for (const id of caseIds) {
-      const state = this.statements.caseState.get(id) as string | undefined;
-      if (state !== undefined) found.set(id, state);
-    }
-    return found;
   }
 
   /**
@@ -89,15 +77,11 @@ export class WorkStore {
    * added, or undefined when the checkpoint was already past `position`.
    */
   apply(name: string, position: number, plan: (storedCheckpoint: number) => WorkChanges): WorkChanges | undefined {
-    const { upsertCase, dropCase, insertWork, deleteWork, saveCheckpoint } = this.statements;
+    const { insertWork, deleteWork, saveCheckpoint } = this.statements;
     const run = this.db.transaction((): WorkChanges | undefined => {
       const stored = this.checkpoint(name);
       if (stored >= position) return undefined;
       const changes = plan(stored);
-      for (const [caseId, state] of changes.cases) {
-        if (state === null) dropCase.run(caseId);
-        else upsertCase.run(caseId, state);
-      }
       for (const key of changes.removed) deleteWork.run(key);
       const createdAt = this.now();
       for (const work of changes.added) insertWork.run(work.key, work.queue, work.caseId, work.dueAt, JSON.stringify(work.data), createdAt);
@@ -138,9 +122,6 @@ function prepare(db: Database.Database) {
   return {
     checkpoint: db.prepare('SELECT position FROM wk_checkpoints WHERE name = ?').pluck(),
     saveCheckpoint: db.prepare('INSERT INTO wk_checkpoints (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position'),
-    caseState: db.prepare('SELECT state FROM wk_cases WHERE case_id = ?').pluck(),
-    upsertCase: db.prepare('INSERT INTO wk_cases (case_id, state) VALUES (?, ?) ON CONFLICT (case_id) DO UPDATE SET state = excluded.state'),
-    dropCase: db.prepare('DELETE FROM wk_cases WHERE case_id = ?'),
     insertWork: db.prepare('INSERT OR IGNORE INTO wk_pending (key, queue, case_id, due_at, data, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
     deleteWork: db.prepare('DELETE FROM wk_pending WHERE key = ?'),
     firstPage: db.prepare(`SELECT ${columns} FROM wk_pending ORDER BY due_at, key LIMIT ?`),
