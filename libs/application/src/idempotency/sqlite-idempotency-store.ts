@@ -4,6 +4,7 @@ import { openSqliteFile } from '../infrastructure/sqlite-file';
 import { randomUUID } from 'node:crypto';
 import { timeOrderedUuid } from '../ids/time-ordered-uuid';
 import { TickTransaction } from './tick-transaction';
+import { LOCK_TAKEN, withoutBusyWait } from './write-lock';
 import {
   IDEMPOTENCY_LEASE_MS,
   IDEMPOTENCY_RETENTION_MS,
@@ -174,8 +175,14 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
       return { outcome: 'started', claimId, resourceId };
     };
     this.claim = claim;
-    // Everything asked for in one turn of the event loop commits together.
-    this.writes = new TickTransaction(this.db.transaction((work: () => void) => work()).immediate);
+    // Everything asked for in one turn of the event loop commits together, and
+    // another connection's write lock is waited for off the event loop.
+    const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    const immediate = this.db.transaction((work: () => void) => work()).immediate;
+    this.writes = new TickTransaction(
+      (work, mayWait) => withoutBusyWait(this.db, busyTimeoutMs, mayWait, () => immediate(work)) !== LOCK_TAKEN,
+      busyTimeoutMs,
+    );
     this.walSync = options.walSync ?? (options.path === ':memory:' ? undefined : defaultWalSync(options.path));
   }
 

@@ -48,3 +48,42 @@ describe('TickTransaction', () => {
     await expect(tick.enqueue(() => 'late')).rejects.toThrow(/closed/);
   });
 });
+
+describe('TickTransaction while another connection holds the write lock', () => {
+  it('keeps the batch queued, gathering more, and runs it all once the lock is free; the wait is allowed only after lockWaitMs', async () => {
+    let lockTaken = true;
+    const attempts: boolean[] = [];
+    let transactions = 0;
+    const tick = new TickTransaction((work, mayWait) => {
+      attempts.push(mayWait);
+      if (lockTaken && !mayWait) return false;
+      transactions += 1;
+      work();
+      return true;
+    }, 10_000);
+    const first = tick.enqueue(() => 'a');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const second = tick.enqueue(() => 'b');
+    expect(transactions).toBe(0);
+    expect(attempts.length).toBeGreaterThan(1);
+    lockTaken = false;
+    await expect(Promise.all([first, second])).resolves.toEqual(['a', 'b']);
+    expect(transactions).toBe(1);
+    expect(attempts.every((mayWait) => !mayWait)).toBe(true);
+  });
+
+  it('lets the runner wait for the lock once lockWaitMs has passed, and on close', async () => {
+    const attempts: boolean[] = [];
+    const tick = new TickTransaction((work, mayWait) => {
+      attempts.push(mayWait);
+      if (!mayWait) return false;
+      work();
+      return true;
+    }, 30);
+    await expect(tick.enqueue(() => 'late')).resolves.toBe('late');
+    expect(attempts.at(-1)).toBe(true);
+    const closing = tick.enqueue(() => 'closing');
+    tick.close();
+    await expect(closing).resolves.toBe('closing');
+  });
+});

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { WalFileSync } from '@aftersales/event-store';
 import { openSqliteFile } from '../infrastructure/sqlite-file';
+import { LOCK_RETRY_MS, LOCK_TAKEN, withoutBusyWait } from '../idempotency/write-lock';
 
 export const ACCEPTED_SIGNATURES = Symbol('ACCEPTED_SIGNATURES');
 
@@ -41,6 +42,7 @@ export class SqliteAcceptedSignatureStore implements AcceptedSignatureStore {
   private readonly retentionMs: number;
   private readonly purgeIntervalMs: number;
   private lastPurge = 0;
+  private readonly busyTimeoutMs: number;
   private readonly insert: Database.Statement<[string, number]>;
   private readonly purge: Database.Statement<[number, number]>;
   private readonly walSync: SqliteAcceptedSignatureStoreOptions['walSync'];
@@ -48,12 +50,13 @@ export class SqliteAcceptedSignatureStore implements AcceptedSignatureStore {
   constructor(options: SqliteAcceptedSignatureStoreOptions) {
     this.retentionMs = options.retentionMs ?? SIGNATURE_RETENTION_MS;
     this.purgeIntervalMs = options.purgeIntervalMs ?? 60_000;
+    this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     // An accepted signature lost in a crash could be replayed after it, so
     // `accept` answers only once it is on disk; but FULL would fsync inside
     // the INSERT, on the event loop, once per callback (a stall of the whole
     // service as long as the disk takes). NORMAL, and the log's fsync on
     // libuv's thread pool before the answer, is the same guarantee.
-    this.db = openSqliteFile({ path: options.path, busyTimeoutMs: options.busyTimeoutMs, synchronous: 'NORMAL', schema: `
+    this.db = openSqliteFile({ path: options.path, busyTimeoutMs: this.busyTimeoutMs, synchronous: 'NORMAL', schema: `
         CREATE TABLE IF NOT EXISTS accepted_signatures (
           signature   TEXT    PRIMARY KEY,
           accepted_at INTEGER NOT NULL
@@ -71,12 +74,23 @@ export class SqliteAcceptedSignatureStore implements AcceptedSignatureStore {
   async accept(signature: string, nowMs: number): Promise<boolean> {
     if (nowMs - this.lastPurge >= this.purgeIntervalMs) {
       this.lastPurge = nowMs;
-      this.purge.run(nowMs - this.retentionMs, PURGE_BATCH);
+      await this.writeWithoutBusyWait(() => this.purge.run(nowMs - this.retentionMs, PURGE_BATCH));
     }
     // A replay is refused at once: refusing is safe whether or not the first acceptance is on disk yet.
-    if (this.insert.run(signature, nowMs).changes === 0) return false;
+    if ((await this.writeWithoutBusyWait(() => this.insert.run(signature, nowMs).changes)) === 0) return false;
     await this.walSync?.sync();
     return true;
+  }
+
+  /** Another connection's write lock is waited for off the event loop (see withoutBusyWait). */
+  private async writeWithoutBusyWait<T>(write: () => T): Promise<T> {
+    const started = Date.now();
+    for (;;) {
+      const mayWait = Date.now() - started >= this.busyTimeoutMs;
+      const result = withoutBusyWait(this.db, this.busyTimeoutMs, mayWait, write);
+      if (result !== LOCK_TAKEN) return result;
+      await new Promise((resolve) => setTimeout(resolve, LOCK_RETRY_MS));
+    }
   }
 
   async close(): Promise<void> {
