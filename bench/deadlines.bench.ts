@@ -27,7 +27,9 @@
  * prints where its time went between the due time and the last approval
  * (BENCH_CPU_PROF_DIR=<folder> keeps the .cpuprofile); BENCH_PROBE=1 preloads
  * bench/support/stall-probe.ts into it and prints its event-loop stalls, slow
- * SQLite calls and GC pauses over the same window.
+ * SQLite calls and GC pauses over the same window. Every timing run also
+ * prints the CPU its busiest threads used per deadline over the drain (from
+ * /proc): on a shared machine a steadier figure than the rate.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir, totalmem } from 'node:os';
@@ -41,6 +43,7 @@ import { summariseProfile } from './deadlines/profile';
 import { summariseProbe } from './deadlines/probe-summary';
 import { repositoryRoot } from './support/service';
 import { cpuModel, processCpuSeconds } from './support/machine';
+import { busiestThreads, threadCpuSeconds } from './deadlines/threads';
 
 const CASES = Number(process.env.BENCH_CASES ?? 20_000);
 const KINDS: SeedKind[] = process.env.BENCH_CASE_KIND ? [process.env.BENCH_CASE_KIND as SeedKind] : ['return', 'refund_only'];
@@ -188,9 +191,9 @@ async function timingRun(kind: SeedKind): Promise<void> {
     console.log(`[timing] reactor took in ${int(CASES)} deadlines ${secs(env.dueAt - intakeAt)} before due`);
     // CPU from the due moment to the last approval.
     await sleep(Math.max(0, env.dueAt - Date.now()));
-    const windowStart = { wall: Date.now(), mono: process.hrtime.bigint(), service: processCpuSeconds(env.service.process.pid), redis: await redisCpuSeconds(env.redis.client) };
+    const windowStart = { wall: Date.now(), mono: process.hrtime.bigint(), service: processCpuSeconds(env.service.process.pid), threads: threadCpuSeconds(env.service.process.pid), redis: await redisCpuSeconds(env.redis.client) };
     await waitForAgreements(env, 'timing');
-    const windowEnd = { wall: Date.now(), service: processCpuSeconds(env.service.process.pid), redis: await redisCpuSeconds(env.redis.client) };
+    const windowEnd = { wall: Date.now(), service: processCpuSeconds(env.service.process.pid), threads: threadCpuSeconds(env.service.process.pid), redis: await redisCpuSeconds(env.redis.client) };
     checkAgreements(env, 'timing');
     const service = latenessOf(env.watch.all.map((a) => a.occurredAt - env!.dueAt));
     const serviceSeconds = service.last / 1000;
@@ -223,6 +226,11 @@ async function timingRun(kind: SeedKind): Promise<void> {
     ]);
     if (oneJob) console.log(`MEMORY USAGE of one deadline job: hash ${oneJob.hash} B + ${oneJob.delayedSetPerJob.toFixed(0)} B of the delayed set.`);
     console.log(`CPU from due to last approval (${window.toFixed(1)} s): service ${((100 * serviceCpu) / window).toFixed(0)}% of a core, redis-server ${((100 * redisCpu) / window).toFixed(0)}%.`);
+    const threads = busiestThreads(windowStart.threads, windowEnd.threads, 4);
+    if (threads.length > 0)
+      console.log(
+        `CPU per deadline, busiest threads first (the worker thread leads): ${threads.map((t) => `${t.name}/${t.tid} ${((1000 * t.seconds) / CASES).toFixed(3)} ms`).join(', ')}; service ${((1000 * serviceCpu) / CASES).toFixed(3)} ms.`,
+      );
     console.log(`Every case agreed exactly once, auto: true, trigger merchantResponse, by the system; none before its due time. Load average now: ${load()}.`);
     if (PROBE) {
       summariseProbe(probeLog, [windowStart.wall, windowEnd.wall]);
