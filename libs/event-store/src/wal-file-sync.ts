@@ -1,5 +1,9 @@
-// `fs.fsync` and `fs.openSync` are looked up at call time, so a test can hold the disk back or make it fail.
+// `fs.fsync` and `fs.openSync` are looked up at call time, so a test can hold the disk back or make it fail:
+// a replaced `fs.fsync` is called on the event loop; Node's own runs on a thread of its own (FsyncThread).
 import fs from 'node:fs';
+import { FsyncThread } from './fsync-thread';
+
+const NODE_FSYNC = fs.fsync;
 
 interface Waiter {
   resolve(): void;
@@ -8,7 +12,8 @@ interface Waiter {
 
 /**
  * Fsyncs the write-ahead log (`<database>-wal`) of a SQLite database on
- * libuv's thread pool, so a connection committing with `synchronous=NORMAL`
+ * a thread of its own (FsyncThread, not libuv's pool, whose lock the event
+ * loop waited on), so a connection committing with `synchronous=NORMAL`
  * gets the durability of `FULL` without blocking the event loop.
  *
  * `sync()` resolves after an fsync that began after the call. One fsync
@@ -22,6 +27,7 @@ interface Waiter {
 export class WalFileSync {
   private readonly walPath: string;
   private fd: number | undefined;
+  private thread: FsyncThread | undefined;
   private inFlight = false;
   /** Callers waiting for the next fsync to start (it starts when the running one ends). */
   private waiting: Waiter[] = [];
@@ -51,6 +57,9 @@ export class WalFileSync {
   async close(): Promise<void> {
     this.closed = true;
     if (this.inFlight || this.waiting.length > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
+    const thread = this.thread;
+    this.thread = undefined;
+    await thread?.close();
     if (this.fd !== undefined) {
       const fd = this.fd;
       this.fd = undefined;
@@ -75,7 +84,7 @@ export class WalFileSync {
       return;
     }
     this.inFlight = true;
-    fs.fsync(fd, (error) => {
+    const returned = (error?: Error | null): void => {
       this.inFlight = false;
       if (error) {
         this.fail(error, covered);
@@ -84,7 +93,9 @@ export class WalFileSync {
       for (const waiter of covered) waiter.resolve();
       if (this.waiting.length > 0) this.run();
       else this.ranOut();
-    });
+    };
+    if (fs.fsync === NODE_FSYNC) (this.thread ??= new FsyncThread(fd)).fsync(returned);
+    else fs.fsync(fd, returned);
   }
 
   /** Opened once and kept: writable, since some systems fsync only descriptors open for writing. */

@@ -1,0 +1,55 @@
+import fs, { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FsyncThread } from '../../libs/event-store/src/fsync-thread';
+import { WalFileSync } from '@aftersales/event-store';
+
+/**
+ * The fsync of the write-ahead log runs on a thread of its own, asked and
+ * answered through shared counters: libuv's pool, whose lock every thread's
+ * file work shares, is not touched by the event loop for it.
+ */
+describe('FsyncThread', () => {
+  let dir: string;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'fsync-thread-'));
+  });
+  afterEach(() => {
+    jest.restoreAllMocks();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const fsynced = (thread: FsyncThread) => new Promise<Error | undefined>((resolve) => thread.fsync(resolve));
+
+  it('fsyncs, one call after another, and stops on close', async () => {
+    const fd = fs.openSync(join(dir, 'file'), 'w');
+    const thread = new FsyncThread(fd);
+    for (let i = 0; i < 20; i++) {
+      fs.writeSync(fd, 'x');
+      expect(await fsynced(thread)).toBeUndefined();
+    }
+    await thread.close();
+    fs.closeSync(fd);
+  });
+
+  it('reports a failed fsync, and every later call fails with it', async () => {
+    // A descriptor far above any this process opened: fsync fails with EBADF.
+    const thread = new FsyncThread(999_999);
+    const first = await fsynced(thread);
+    expect(first).toMatchObject({ code: 'EBADF' });
+    expect(await fsynced(thread)).toBe(first);
+    await thread.close();
+  });
+
+  it('is what WalFileSync uses unless fs.fsync was replaced', async () => {
+    const path = join(dir, 'events.db');
+    fs.writeFileSync(`${path}-wal`, 'frames');
+    const sync = new WalFileSync(path);
+    const onThread = jest.spyOn(FsyncThread.prototype, 'fsync');
+    await Promise.all([sync.sync(), sync.sync()]);
+    await sync.sync();
+    expect(onThread).toHaveBeenCalled();
+    await sync.close();
+  });
+});
