@@ -58,4 +58,16 @@ describe('SQLite stores of the API while another connection holds the write lock
     expect(await store.accept('sig-1', Date.now())).toBe(false);
     await store.close();
   });
+
+  it('records the signatures of callbacks that arrive in one turn of the event loop in one transaction', async () => {
+    const store = new SqliteAcceptedSignatureStore({ path, walSync: { sync: async () => undefined, close: () => undefined } });
+    const attempts = jest.spyOn(Database.prototype, 'exec');
+    const now = Date.now();
+    const answers = await Promise.all([...Array.from({ length: 10 }, (_, i) => store.accept(`sig-${i}`, now)), store.accept('sig-3', now)]);
+    expect(answers).toEqual([...Array(10).fill(true), false]);
+    // The busy timeout is turned off and on again once, around the one transaction.
+    expect(attempts.mock.calls.filter(([sql]) => /busy_timeout = 0/.test(String(sql)))).toHaveLength(1);
+    attempts.mockRestore();
+    await store.close();
+  });
 });

@@ -38,7 +38,7 @@ export class TickTransaction {
   ) {}
 
   enqueue<T>(run: () => T): Promise<T> {
-    if (this.closed) return Promise.reject(new Error('The idempotency store is closed'));
+    if (this.closed) return Promise.reject(new Error('The store is closed'));
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ run, resolve: resolve as (value: unknown) => void, reject });
       if (!this.scheduled) {

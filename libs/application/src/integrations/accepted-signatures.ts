@@ -1,7 +1,8 @@
 import Database from 'better-sqlite3';
 import { WalFileSync } from '@aftersales/event-store';
 import { openSqliteFile } from '../infrastructure/sqlite-file';
-import { LOCK_RETRY_MS, LOCK_TAKEN, withoutBusyWait } from '../idempotency/write-lock';
+import { TickTransaction } from '../idempotency/tick-transaction';
+import { LOCK_TAKEN, withoutBusyWait } from '../idempotency/write-lock';
 
 export const ACCEPTED_SIGNATURES = Symbol('ACCEPTED_SIGNATURES');
 
@@ -43,6 +44,12 @@ export class SqliteAcceptedSignatureStore implements AcceptedSignatureStore {
   private readonly purgeIntervalMs: number;
   private lastPurge = 0;
   private readonly busyTimeoutMs: number;
+  /**
+   * The callbacks that arrive in one turn of the event loop are recorded in
+   * one transaction, and another connection's write lock is waited for off
+   * the event loop (see withoutBusyWait).
+   */
+  private readonly writes: TickTransaction;
   private readonly insert: Database.Statement<[string, number]>;
   private readonly purge: Database.Statement<[number, number]>;
   private readonly walSync: SqliteAcceptedSignatureStoreOptions['walSync'];
@@ -54,8 +61,8 @@ export class SqliteAcceptedSignatureStore implements AcceptedSignatureStore {
     // An accepted signature lost in a crash could be replayed after it, so
     // `accept` answers only once it is on disk; but FULL would fsync inside
     // the INSERT, on the event loop, once per callback (a stall of the whole
-    // service as long as the disk takes). NORMAL, and the log's fsync on
-    // libuv's thread pool before the answer, is the same guarantee.
+    // service as long as the disk takes). NORMAL, and the log's fsync off
+    // the event loop before the answer, is the same guarantee.
     this.db = openSqliteFile({ path: options.path, busyTimeoutMs: this.busyTimeoutMs, synchronous: 'NORMAL', schema: `
         CREATE TABLE IF NOT EXISTS accepted_signatures (
           signature   TEXT    PRIMARY KEY,
@@ -68,32 +75,27 @@ export class SqliteAcceptedSignatureStore implements AcceptedSignatureStore {
     this.purge = this.db.prepare(
       'DELETE FROM accepted_signatures WHERE rowid IN (SELECT rowid FROM accepted_signatures WHERE accepted_at <= ? LIMIT ?)',
     );
+    const immediate = this.db.transaction((work: () => void) => work()).immediate;
+    this.writes = new TickTransaction(
+      (work, mayWait) => withoutBusyWait(this.db, this.busyTimeoutMs, mayWait, () => immediate(work)) !== LOCK_TAKEN,
+      this.busyTimeoutMs,
+    );
     this.walSync = options.walSync ?? (options.path === ':memory:' ? undefined : new WalFileSync(options.path));
   }
 
   async accept(signature: string, nowMs: number): Promise<boolean> {
     if (nowMs - this.lastPurge >= this.purgeIntervalMs) {
       this.lastPurge = nowMs;
-      await this.writeWithoutBusyWait(() => this.purge.run(nowMs - this.retentionMs, PURGE_BATCH));
+      void this.writes.enqueue(() => this.purge.run(nowMs - this.retentionMs, PURGE_BATCH)).catch(() => undefined);
     }
     // A replay is refused at once: refusing is safe whether or not the first acceptance is on disk yet.
-    if ((await this.writeWithoutBusyWait(() => this.insert.run(signature, nowMs).changes)) === 0) return false;
+    if ((await this.writes.enqueue(() => this.insert.run(signature, nowMs).changes)) === 0) return false;
     await this.walSync?.sync();
     return true;
   }
 
-  /** Another connection's write lock is waited for off the event loop (see withoutBusyWait). */
-  private async writeWithoutBusyWait<T>(write: () => T): Promise<T> {
-    const started = Date.now();
-    for (;;) {
-      const mayWait = Date.now() - started >= this.busyTimeoutMs;
-      const result = withoutBusyWait(this.db, this.busyTimeoutMs, mayWait, write);
-      if (result !== LOCK_TAKEN) return result;
-      await new Promise((resolve) => setTimeout(resolve, LOCK_RETRY_MS));
-    }
-  }
-
   async close(): Promise<void> {
+    this.writes.close();
     await this.walSync?.close();
     if (this.db.open) this.db.close();
   }
