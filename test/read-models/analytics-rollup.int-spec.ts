@@ -67,11 +67,24 @@ async function storeInBatches(store: ReadStore, events: StoredEvent[], size: num
   }
 }
 
-/** A stored histogram's (bucket index, count) pairs: unsigned 32-bit little-endian integers. */
+/** A stored histogram's (bucket index, count) pairs: per bucket, unsigned LEB128 varints of its index's step from the last one's (less one) and of its count. */
 function pairs(stored: Uint8Array): Array<[number, number]> {
   const bytes = Buffer.from(stored);
   const out: Array<[number, number]> = [];
-  for (let at = 0; at < bytes.length; at += 8) out.push([bytes.readUInt32LE(at), bytes.readUInt32LE(at + 4)]);
+  let at = 0;
+  const varint = () => {
+    let value = 0;
+    for (let shift = 0; ; shift += 7) {
+      const byte = bytes[at++];
+      value += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) return value;
+    }
+  };
+  let bucket = -1;
+  while (at < bytes.length) {
+    bucket += varint() + 1;
+    out.push([bucket, varint()]);
+  }
   return out;
 }
 
@@ -208,18 +221,38 @@ describe.each(DIALECTS)('analytics summary from the daily rollup on %s', (dialec
       .orderBy('day')
       .orderBy('key')
       .execute();
-    // Histograms are stored as (bucket index, count) pairs; below 128 s a bucket's index is its second.
+    // Below 128 s a bucket's index is its second.
     expect(rows.map((r) => ({ ...r, cases: Number(r.cases), first_response: pairs(r.first_response) }))).toEqual([
       { day: '2026-08-01', key: 'm1', cases: 1, first_response: [[100, 1]] },
       { day: '2026-08-01', key: 'm2', cases: 1, first_response: [[30, 1]] },
       { day: '2026-08-02', key: 'm1', cases: 1, first_response: [] },
     ]);
-    expect(Buffer.from(rows[0].first_response)).toEqual(Buffer.from([100, 0, 0, 0, 1, 0, 0, 0]));
+    expect(Buffer.from(rows[0].first_response)).toEqual(Buffer.from([100, 1]));
     expect(Buffer.from(rows[2].first_response).length).toBe(0);
     const summary = await new AnalyticsQuery(t.store).summary({ from: '2026-08-01T00:00:00.000Z', to: '2026-08-02T12:00:00.000Z' }, 'merchant');
     expect(summary.items.map((i) => [i.key, i.cases, i.firstResponseP50, i.firstResponseP90])).toEqual([
       ['m1', 2, 100, 100],
       ['m2', 1, 30, 30],
     ]);
+  });
+
+  it('stores counts and bucket steps of more than seven bits, and reads them back whole', async () => {
+    // 200 answers of 5,000 s (bucket index above 128) and one of 3 days on the same day: counts and steps that take two or more varint bytes.
+    const histories = Array.from({ length: 200 }, (_, n) =>
+      new CaseHistory(`big${n}`).requested('2026-09-01T08:00:00.000Z').add('MerchantRejected', { reason: 'no' }, '2026-09-01T09:23:20.000Z', MERCHANT, 'web'),
+    );
+    histories.push(new CaseHistory('slow').requested('2026-09-01T08:00:00.000Z').add('MerchantRejected', { reason: 'no' }, '2026-09-04T08:00:00.000Z', MERCHANT, 'web'));
+    await storeInBatches(t.store, histories.flatMap((h) => h.events).sort((x, y) => x.position - y.position), 64);
+    const [row] = await t.store.db.selectFrom('rm_case_facts_daily').select(['cases', 'first_response']).where('dimension', '=', 'day').execute();
+    const stored = pairs(row.first_response);
+    expect(Number(row.cases)).toBe(201);
+    expect(stored.map(([, n]) => n)).toEqual([200, 1]);
+    expect(stored[0][0]).toBeGreaterThan(128);
+    expect(stored[1][0] - stored[0][0]).toBeGreaterThan(128);
+    const summary = await new AnalyticsQuery(t.store).summary({ from: '2026-09-01T00:00:00.000Z', to: '2026-09-02T00:00:00.000Z' }, 'day');
+    // 5,000 s lies in the bucket [4,992, 5,055]; 259,200 s in [258,048, 260,095].
+    expect(summary.items.map((i) => [i.cases, i.firstResponseP50, i.firstResponseP90])).toEqual([[201, 5055, 5055]]);
+    const all = await new AnalyticsQuery(t.store).summary({ from: '2026-09-01T00:00:00.000Z', to: '2026-09-02T00:00:00.000Z' }, 'merchant');
+    expect(all.items[0].firstResponseP50).toBe(5055);
   });
 });

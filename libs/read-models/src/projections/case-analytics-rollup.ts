@@ -224,31 +224,64 @@ export function sameContribution(a: ContributingFacts, b: ContributingFacts): bo
 export const rollupId = (dimension: string, day: string, key: string): string => `${dimension}\u0000${day}\u0000${key}`;
 
 /**
- * The histogram as stored: a blob of (bucket index, count) pairs, each an
- * unsigned 32-bit little-endian integer, in bucket order (an index is the
- * bucket's place among all buckets: bucketIndex), no empty bucket; so equal
- * histograms are equal bytes whatever the order the cases came in, and
- * reading one back is a walk over its bytes, nothing parsed.
+ * The histogram as stored: for each bucket in bucket order (an index is the
+ * bucket's place among all buckets: bucketIndex), its index's step from the
+ * previous bucket's (less one; the first from −1) and its count, each an
+ * unsigned LEB128 varint; no empty bucket. So equal histograms are equal
+ * bytes whatever the order the cases came in, a row's histogram is a byte
+ * or two per bucket (the summary reads rows as fast as they are small),
+ * and reading one back is a walk over its bytes, nothing parsed.
  */
 export function encodeHistogram(histogram: Histogram): Buffer {
   const buckets = [...histogram.keys()].sort((a, b) => a - b);
-  const bytes = Buffer.allocUnsafe(buckets.length * PAIR_BYTES);
-  for (let i = 0; i < buckets.length; i += 1) {
-    bytes.writeUInt32LE(buckets[i], i * PAIR_BYTES);
-    bytes.writeUInt32LE(histogram.get(buckets[i])!, i * PAIR_BYTES + 4);
+  const bytes: number[] = [];
+  let previous = -1;
+  for (const bucket of buckets) {
+    writeVarint(bytes, bucket - previous - 1);
+    writeVarint(bytes, histogram.get(bucket)!);
+    previous = bucket;
   }
-  return bytes;
+  return Buffer.from(bytes);
+}
+
+/** Calls `each` with every (bucket index, count) of a stored histogram. */
+function readPairs(bytes: Uint8Array, each: (bucket: number, n: number) => void): void {
+  let at = 0;
+  let bucket = -1;
+  while (at < bytes.length) {
+    let step = 0;
+    let shift = 0;
+    let byte: number;
+    do {
+      byte = bytes[at++];
+      step += (byte & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (byte & 0x80);
+    let n = 0;
+    shift = 0;
+    do {
+      byte = bytes[at++];
+      n += (byte & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (byte & 0x80);
+    bucket += step + 1;
+    each(bucket, n);
+  }
+}
+
+function writeVarint(into: number[], value: number): void {
+  let rest = value;
+  while (rest >= 0x80) {
+    into.push((rest % 0x80) | 0x80);
+    rest = Math.floor(rest / 0x80);
+  }
+  into.push(rest);
 }
 
 /** Adds a stored histogram (encodeHistogram's bytes) into `histogram`. */
 export function addDecoded(histogram: Histogram, bytes: Uint8Array): void {
-  const view = asBuffer(bytes);
-  for (let at = 0; at + PAIR_BYTES <= view.length; at += PAIR_BYTES) count(histogram, view.readUInt32LE(at), view.readUInt32LE(at + 4));
+  readPairs(bytes, (bucket, n) => count(histogram, bucket, n));
 }
-
-const PAIR_BYTES = 8;
-
-const asBuffer = (bytes: Uint8Array): Buffer => (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 
 /** Every bucket below 2^32 s has an index: the exact ones, then 64 per power of two. */
 const DENSE_BUCKETS = EXACT_BELOW + (32 - SUB_BUCKET_BITS - 1) * 2 ** SUB_BUCKET_BITS;
@@ -282,12 +315,10 @@ export class DenseHistogram {
 
   /** Adds a stored histogram (encodeHistogram's bytes). */
   addEncoded(bytes: Uint8Array): void {
-    const view = asBuffer(bytes);
-    for (let at = 0; at + PAIR_BYTES <= view.length; at += PAIR_BYTES) {
-      const n = view.readUInt32LE(at + 4);
-      this.counts[view.readUInt32LE(at)] += n;
+    readPairs(bytes, (bucket, n) => {
+      this.counts[bucket] += n;
       this.total += n;
-    }
+    });
   }
 
   /** Counts one duration (seconds). */
@@ -311,19 +342,4 @@ export class DenseHistogram {
     }
     return null;
   }
-}
-
-export function addRowCounters(into: Counters, row: CaseFactsDailyRow): void {
-  into.cases += Number(row.cases);
-  into.refunded += Number(row.refunded);
-  into.compensated += Number(row.compensated);
-  into.autoApproved += Number(row.auto_approved);
-  into.deadlineDecided += Number(row.deadline_decided);
-  into.expressRefunds += Number(row.express_refunds);
-  into.expressDisputed += Number(row.express_disputed);
-  into.ratingSum += Number(row.rating_sum);
-  into.ratingCount += Number(row.rating_count);
-  into.npsCount += Number(row.nps_count);
-  into.promoters += Number(row.promoters);
-  into.detractors += Number(row.detractors);
 }

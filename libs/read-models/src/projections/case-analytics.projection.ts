@@ -199,8 +199,10 @@ export const caseAnalyticsProjection = defineProjection<CaseAnalyticsLoaded>({
   },
 });
 
+const isPostgres = (db: Kysely<ReadModelTables>): boolean => db.getExecutor().adapter instanceof PostgresAdapter;
+
 /** SQLite's and PostgreSQL's names for a column of bytes. */
-const binaryType = (db: Kysely<ReadModelTables>): 'blob' | 'bytea' => (db.getExecutor().adapter instanceof PostgresAdapter ? 'bytea' : 'blob');
+const binaryType = (db: Kysely<ReadModelTables>): 'blob' | 'bytea' => (isPostgres(db) ? 'bytea' : 'blob');
 
 const dailyLookups = new WeakMap<Kysely<ReadModelTables>, Map<number, string>>();
 

@@ -1,6 +1,5 @@
 import { sql } from 'kysely';
 import {
-  addRowCounters,
   DenseHistogram,
   emptyCounters,
   GROUP_COLUMN,
@@ -55,7 +54,7 @@ interface Group {
   resolution: DenseHistogram;
 }
 
-/** The counters of a partial day's cases, as the database adds them up per key. */
+/** The counters of a range's cases or rollup rows, as the database adds them up per key. */
 interface PartialCounters {
   key: string | null;
   cases: number | string;
@@ -66,8 +65,8 @@ interface PartialCounters {
   express_refunds: number | string | null;
   express_disputed: number | string | null;
   rating_sum: number | string | null;
-  rating_count: number | string;
-  nps_count: number | string;
+  rating_count: number | string | null;
+  nps_count: number | string | null;
   promoters: number | string | null;
   detractors: number | string | null;
 }
@@ -103,19 +102,7 @@ export class AnalyticsQuery {
     const endDay = Math.floor(to / DAY_MS) * DAY_MS;
     const partial: Array<[string, string]> = [];
     if (firstDay < endDay) {
-      const rows = await this.store.db
-        .selectFrom('rm_case_facts_daily')
-        .selectAll()
-        .where('dimension', '=', groupBy)
-        .where('day', '>=', dayOf(firstDay))
-        .where('day', '<', dayOf(endDay))
-        .execute();
-      for (const row of rows) {
-        const g = group(row.key);
-        addRowCounters(g.counters, row);
-        g.firstResponse.addEncoded(row.first_response);
-        g.resolution.addEncoded(row.resolution);
-      }
+      await this.addDays(groupBy, dayOf(firstDay), dayOf(endDay), group);
       if (from < firstDay) partial.push([range.from, new Date(firstDay).toISOString()]);
       if (endDay < to) partial.push([new Date(endDay).toISOString(), range.to]);
     } else if (from < to) {
@@ -127,6 +114,37 @@ export class AnalyticsQuery {
       .map(([key, g]) => summarise(groupBy === 'agent' && key === '' ? NO_AGENT : key, g))
       .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     return { from: range.from, to: range.to, groupBy, items };
+  }
+
+  /**
+   * The rollup rows of the whole days [firstDay, endDay): their counters
+   * added up per key by the database, their histograms read alone (a row
+   * object per rollup row with every counter cost more than the sums).
+   */
+  private async addDays(groupBy: AnalyticsGroup, firstDay: string, endDay: string, group: (key: string | null) => Group): Promise<void> {
+    const { db } = this.store;
+    const totals = await sql<PartialCounters>`
+      select key, sum(cases) as cases, sum(refunded) as refunded, sum(compensated) as compensated,
+        sum(auto_approved) as auto_approved, sum(deadline_decided) as deadline_decided,
+        sum(express_refunds) as express_refunds, sum(express_disputed) as express_disputed,
+        sum(rating_sum) as rating_sum, sum(rating_count) as rating_count, sum(nps_count) as nps_count,
+        sum(promoters) as promoters, sum(detractors) as detractors
+      from rm_case_facts_daily
+      where dimension = ${groupBy} and day >= ${firstDay} and day < ${endDay}
+      group by key`.execute(db);
+    for (const row of totals.rows) addCounters(group(row.key).counters, row);
+    const histograms = await db
+      .selectFrom('rm_case_facts_daily')
+      .select(['key', 'first_response', 'resolution'])
+      .where('dimension', '=', groupBy)
+      .where('day', '>=', firstDay)
+      .where('day', '<', endDay)
+      .execute();
+    for (const row of histograms) {
+      const g = group(row.key);
+      g.firstResponse.addEncoded(row.first_response);
+      g.resolution.addEncoded(row.resolution);
+    }
   }
 
   /** The cases requested in [start, end) (less than a day), added to their groups. */
@@ -142,21 +160,7 @@ export class AnalyticsQuery {
       from rm_case_facts
       where requested_at >= ${start} and requested_at < ${end}
       group by ${key}`.execute(db);
-    for (const row of totals.rows) {
-      const c = group(row.key).counters;
-      c.cases += Number(row.cases);
-      c.refunded += Number(row.refunded ?? 0);
-      c.compensated += Number(row.compensated ?? 0);
-      c.autoApproved += Number(row.auto_approved ?? 0);
-      c.deadlineDecided += Number(row.deadline_decided ?? 0);
-      c.expressRefunds += Number(row.express_refunds ?? 0);
-      c.expressDisputed += Number(row.express_disputed ?? 0);
-      c.ratingSum += Number(row.rating_sum ?? 0);
-      c.ratingCount += Number(row.rating_count);
-      c.npsCount += Number(row.nps_count);
-      c.promoters += Number(row.promoters ?? 0);
-      c.detractors += Number(row.detractors ?? 0);
-    }
+    for (const row of totals.rows) addCounters(group(row.key).counters, row);
     const durations = await sql<{ key: string | null; first_response: number | null; resolution: number | null }>`
       select ${key} as key, first_response_seconds as first_response, resolution_seconds as resolution
       from rm_case_facts
@@ -169,6 +173,22 @@ export class AnalyticsQuery {
   }
 }
 
+
+/** Counters the database added up (a sum over no rows is null). */
+function addCounters(c: Counters, row: PartialCounters): void {
+  c.cases += Number(row.cases);
+  c.refunded += Number(row.refunded ?? 0);
+  c.compensated += Number(row.compensated ?? 0);
+  c.autoApproved += Number(row.auto_approved ?? 0);
+  c.deadlineDecided += Number(row.deadline_decided ?? 0);
+  c.expressRefunds += Number(row.express_refunds ?? 0);
+  c.expressDisputed += Number(row.express_disputed ?? 0);
+  c.ratingSum += Number(row.rating_sum ?? 0);
+  c.ratingCount += Number(row.rating_count ?? 0);
+  c.npsCount += Number(row.nps_count ?? 0);
+  c.promoters += Number(row.promoters ?? 0);
+  c.detractors += Number(row.detractors ?? 0);
+}
 
 /** `YYYY-MM-DD` of a UTC midnight. */
 const dayOf = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
