@@ -226,61 +226,67 @@ export const rollupId = (dimension: string, day: string, key: string): string =>
 /**
  * The histogram as stored: for each bucket in bucket order (an index is the
  * bucket's place among all buckets: bucketIndex), its index's step from the
- * previous bucket's (less one; the first from −1) and its count, each an
- * unsigned LEB128 varint; no empty bucket. So equal histograms are equal
- * bytes whatever the order the cases came in, a row's histogram is a byte
- * or two per bucket (the summary reads rows as fast as they are small),
- * and reading one back is a walk over its bytes, nothing parsed.
+ * previous bucket's (less one; the first from −1) and its count, each a
+ * variable-length number in text: five bits per character, least
+ * significant first, the sixth bit set on every character but a number's
+ * last, the six bits written as the character '0' + bits (all printable
+ * ASCII). No empty bucket. So equal histograms are equal text whatever the
+ * order the cases came in; a bucket takes two characters or so (the summary
+ * reads rows as fast as they are small, and text faster than blobs); and
+ * reading one back is a walk over its characters, nothing parsed.
  */
-export function encodeHistogram(histogram: Histogram): Buffer {
+export function encodeHistogram(histogram: Histogram): string {
   const buckets = [...histogram.keys()].sort((a, b) => a - b);
-  const bytes: number[] = [];
+  let text = '';
   let previous = -1;
   for (const bucket of buckets) {
-    writeVarint(bytes, bucket - previous - 1);
-    writeVarint(bytes, histogram.get(bucket)!);
+    text += digits(bucket - previous - 1) + digits(histogram.get(bucket)!);
     previous = bucket;
   }
-  return Buffer.from(bytes);
+  return text;
+}
+
+const DIGIT_ZERO = 48;
+const MORE = 32;
+
+function digits(value: number): string {
+  let rest = value;
+  let text = '';
+  while (rest >= MORE) {
+    text += String.fromCharCode(DIGIT_ZERO + MORE + (rest % MORE));
+    rest = Math.floor(rest / MORE);
+  }
+  return text + String.fromCharCode(DIGIT_ZERO + rest);
 }
 
 /** Calls `each` with every (bucket index, count) of a stored histogram. */
-function readPairs(bytes: Uint8Array, each: (bucket: number, n: number) => void): void {
+function readPairs(text: string, each: (bucket: number, n: number) => void): void {
   let at = 0;
   let bucket = -1;
-  while (at < bytes.length) {
+  while (at < text.length) {
     let step = 0;
-    let shift = 0;
-    let byte: number;
+    let scale = 1;
+    let digit: number;
     do {
-      byte = bytes[at++];
-      step += (byte & 0x7f) * 2 ** shift;
-      shift += 7;
-    } while (byte & 0x80);
+      digit = text.charCodeAt(at++) - DIGIT_ZERO;
+      step += (digit % MORE) * scale;
+      scale *= MORE;
+    } while (digit >= MORE);
     let n = 0;
-    shift = 0;
+    scale = 1;
     do {
-      byte = bytes[at++];
-      n += (byte & 0x7f) * 2 ** shift;
-      shift += 7;
-    } while (byte & 0x80);
+      digit = text.charCodeAt(at++) - DIGIT_ZERO;
+      n += (digit % MORE) * scale;
+      scale *= MORE;
+    } while (digit >= MORE);
     bucket += step + 1;
     each(bucket, n);
   }
 }
 
-function writeVarint(into: number[], value: number): void {
-  let rest = value;
-  while (rest >= 0x80) {
-    into.push((rest % 0x80) | 0x80);
-    rest = Math.floor(rest / 0x80);
-  }
-  into.push(rest);
-}
-
-/** Adds a stored histogram (encodeHistogram's bytes) into `histogram`. */
-export function addDecoded(histogram: Histogram, bytes: Uint8Array): void {
-  readPairs(bytes, (bucket, n) => count(histogram, bucket, n));
+/** Adds a stored histogram (encodeHistogram's text) into `histogram`. */
+export function addDecoded(histogram: Histogram, text: string): void {
+  readPairs(text, (bucket, n) => count(histogram, bucket, n));
 }
 
 /** Every bucket below 2^32 s has an index: the exact ones, then 64 per power of two. */
@@ -313,9 +319,9 @@ export class DenseHistogram {
   private readonly counts = new Float64Array(DENSE_BUCKETS);
   private total = 0;
 
-  /** Adds a stored histogram (encodeHistogram's bytes). */
-  addEncoded(bytes: Uint8Array): void {
-    readPairs(bytes, (bucket, n) => {
+  /** Adds a stored histogram (encodeHistogram's text). */
+  addEncoded(text: string): void {
+    readPairs(text, (bucket, n) => {
       this.counts[bucket] += n;
       this.total += n;
     });

@@ -1,4 +1,4 @@
-import { CompiledQuery, PostgresAdapter, type Kysely } from 'kysely';
+import { CompiledQuery, type Kysely } from 'kysely';
 import { evolveCase, initialCaseState, type AfterSalesCase, type CaseState, type OrderSnapshot, type ReturnRequested } from '@aftersales/domain';
 import type { StoredEvent } from '@aftersales/event-store';
 import { lookupChunks, upsertRows, type UpsertSpec } from '../store/row-statements';
@@ -53,7 +53,7 @@ export interface CaseAnalyticsLoaded {
  */
 export const caseAnalyticsProjection = defineProjection<CaseAnalyticsLoaded>({
   name: CASE_ANALYTICS,
-  // 3: the rollup's histograms are blobs, no longer JSON text.
+  // 3: the rollup's histograms are compact text (encodeHistogram), no longer JSON.
   version: 3,
   eventTypes: [...CASE_EVENT_TYPES, 'OrderRegistered'],
   tables: ['rm_case_facts', 'rm_case_facts_orders', 'rm_case_facts_daily'],
@@ -112,8 +112,8 @@ export const caseAnalyticsProjection = defineProjection<CaseAnalyticsLoaded>({
       .addColumn('nps_count', 'integer', (c) => c.notNull())
       .addColumn('promoters', 'integer', (c) => c.notNull())
       .addColumn('detractors', 'integer', (c) => c.notNull())
-      .addColumn('first_response', binaryType(db), (c) => c.notNull())
-      .addColumn('resolution', binaryType(db), (c) => c.notNull())
+      .addColumn('first_response', 'text', (c) => c.notNull())
+      .addColumn('resolution', 'text', (c) => c.notNull())
       // The summary reads one dimension's days in a range.
       .addPrimaryKeyConstraint('rm_case_facts_daily_pk', ['dimension', 'day', 'key']),
   ],
@@ -198,11 +198,6 @@ export const caseAnalyticsProjection = defineProjection<CaseAnalyticsLoaded>({
     return statements;
   },
 });
-
-const isPostgres = (db: Kysely<ReadModelTables>): boolean => db.getExecutor().adapter instanceof PostgresAdapter;
-
-/** SQLite's and PostgreSQL's names for a column of bytes. */
-const binaryType = (db: Kysely<ReadModelTables>): 'blob' | 'bytea' => (isPostgres(db) ? 'bytea' : 'blob');
 
 const dailyLookups = new WeakMap<Kysely<ReadModelTables>, Map<number, string>>();
 

@@ -174,6 +174,6 @@ export interface CaseFactsDailyRow {
   nps_count: number;
   promoters: number;
   detractors: number;
-  first_response: Buffer;
-  resolution: Buffer;
+  first_response: string;
+  resolution: string;
 }
