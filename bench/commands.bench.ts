@@ -446,12 +446,16 @@ const frameName = ({ functionName, url, lineNumber }: ProfileNode['callFrame']):
 /** What a sample was doing, by the first rule that matches a frame of its stack. */
 const ACTIVITIES: ReadonlyArray<[string, (frame: ProfileNode['callFrame']) => boolean]> = [
   ['garbage collection', (f) => f.functionName === '(garbage collector)'],
-  ['event store: append + COMMIT (group commit; the fsync runs on the main thread)', (f) => /sqlite-event-store\.js$/.test(f.url) && /^(flush|applyAppend)$/.test(f.functionName)],
+  ['event store: append + COMMIT (group commit)', (f) => /sqlite-event-store\.js$/.test(f.url) && /^(flush|flushQueue|beginIfFree|applyAppend)$/.test(f.functionName)],
+  ['WAL fsync bookkeeping (asking the fsync thread, answering callers)', (f) => /event-store\/src\/(wal-file-sync|fsync-thread)\.js$/.test(f.url)],
   ['event store: append, validating and serialising events', (f) => /event-store\/src\/validation\.js$/.test(f.url) || (/sqlite-event-store\.js$/.test(f.url) && f.functionName === 'append')],
   ['event store: readStream (SQLite query + JSON.parse of each row)', (f) => /sqlite-event-store\.js$/.test(f.url) && /^(readStream|toStoredEvents)$/.test(f.functionName)],
   ['domain: folding streams into state, deciding', (f) => /dist\/libs\/domain\//.test(f.url)],
   ['JWT verification (jose)', (f) => /node_modules\/jose\//.test(f.url) || /token-verifier\.js$/.test(f.url)],
   ['rate limiting (CallerRateLimiter)', (f) => /apps\/api\/src\/rate-limit\//.test(f.url)],
+  ['callback signatures (HMAC, accepted-signature record)', (f) => /(apps\/api\/src\/integrations\/signature-check|integrations\/accepted-signatures)\.js$/.test(f.url)],
+  ['idempotency records (gate, recorder, store)', (f) => /(apps\/api\/src\/idempotency|libs\/application\/src\/idempotency)\//.test(f.url)],
+  ['parcel index (following the log)', (f) => /integrations\/parcel-index(\.projector)?\.js$/.test(f.url)],
   ['logging (pino, apps/api/src/logging)', (f) => /node_modules\/(pino(?:-[a-z-]+)?|sonic-boom|@pinojs\/[^/]+)\//.test(f.url) || /dist\/apps\/api\/src\/logging\//.test(f.url)],
   ['body validation (class-validator, class-transformer)', (f) => /node_modules\/class-(validator|transformer)\//.test(f.url)],
   ['metrics (prom-client)', (f) => /node_modules\/prom-client\//.test(f.url)],
