@@ -46,9 +46,9 @@ export class PlannerOvertakenError extends Error {}
  * while the stored checkpoint is still the one this planner stored: another
  * process's batch since makes it stale, and it is dropped whole. Nothing of
  * a case's state is written: the pending work and the checkpoint are the
- * durable part, and the log is where a state comes from after a restart
- * (writing every case's state as JSON with every batch cost more under a
- * burst of due deadlines than reading a stream once per case and run).
+ * durable part, and the log is where a state comes from after a restart:
+ * a stream is read once per case and run, where a stored state was written
+ * as JSON for every case of every batch.
  */
 export class CaseWorkPlanner {
   private readonly remembered = new Map<string, CaseState>();
