@@ -173,7 +173,7 @@ export const caseAnalyticsProjection = defineProjection<CaseAnalyticsLoaded>({
       const { rows } = await db.executeQuery<CaseFactsDailyRow>(selectDaily(db, chunk));
       for (const row of rows) {
         const change = deltas.get(rollupId(row.dimension, row.day, row.key));
-        // Added once, whatever the padded lookup lists repeat.
+        // Each stored row added once (a lookup list repeats its last entry as padding).
         if (!change || change.stored) continue;
         change.totals.addRow(row);
         change.stored = true;
@@ -204,8 +204,8 @@ const dailyLookups = new WeakMap<Kysely<ReadModelTables>, Map<number, string>>()
 /**
  * The stored rollup rows of `chunk` (a lookupChunks list). The SQL is built
  * by Kysely once per database and list length, then reused with each
- * batch's values: a batch looks up hundreds of rows, and building that
- * statement anew cost more than running it.
+ * batch's values: a batch looks up hundreds of rows, and building a
+ * statement of that many tuples each batch showed in the rebuild's profile.
  */
 function selectDaily(db: Kysely<ReadModelTables>, chunk: ReadonlyArray<Pick<RollupChange, 'dimension' | 'day' | 'key'>>): CompiledQuery<CaseFactsDailyRow> {
   let bySize = dailyLookups.get(db);
