@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ParcelIndexProjector, SqliteParcelIndex } from '@aftersales/application';
+import { ParcelIndexProjector, PostgresParcelIndex, SqliteParcelIndex, type ParcelIndex } from '@aftersales/application';
 import { SqliteEventStore } from '@aftersales/event-store';
+import { DATABASE_URL, createTestDatabase } from '../shared-state/support/postgres-database';
 
 const event = (type: string, data: unknown) => ({ id: randomUUID(), type, data, metadata: {} });
 
@@ -55,5 +56,24 @@ describe('parcel index: cases that end', () => {
     await store.append('aftersales-c3', [event('CaseCompleted', {})], { expectedRevision: 'any' });
     await seen();
     expect(await index.binding('T3')).toEqual({ caseId: 'c3', open: false });
+  });
+});
+
+// The same question of the PostgreSQL index, when a server is at hand (DATABASE_URL).
+(DATABASE_URL ? describe : describe.skip)('PostgreSQL parcel index: whether a case holds a number', () => {
+  it('tells whether a case holds a number as an open case', async () => {
+    const database = await createTestDatabase('parcel_holds_test');
+    let index: ParcelIndex | undefined;
+    try {
+      index = await PostgresParcelIndex.open({ databaseUrl: database.url });
+      await index.record([{ trackingNumber: 'T1', caseId: 'c1' }], 1);
+      expect(await index.holdsParcels('c1')).toBe(true);
+      expect(await index.holdsParcels('c2')).toBe(false);
+      await index.record([{ caseEnded: 'c1' }], 2);
+      expect(await index.holdsParcels('c1')).toBe(false);
+    } finally {
+      await index?.close();
+      await database.drop();
+    }
   });
 });
