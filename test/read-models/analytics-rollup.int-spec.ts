@@ -259,4 +259,15 @@ describe.each(DIALECTS)('analytics summary from the daily rollup on %s', (dialec
     const all = await new AnalyticsQuery(t.store).summary({ from: '2026-09-01T00:00:00.000Z', to: '2026-09-02T00:00:00.000Z' }, 'merchant');
     expect(all.items[0].firstResponseP50).toBe(5055);
   });
+
+  it('keeps the rollup in its key order on SQLite, so a range of days is read from neighbouring pages', async () => {
+    if (!t.store.sqlite) return;
+    await prepareProjection(t.store, caseAnalyticsProjection);
+    const table = t.store.sqlite.prepare("select sql from sqlite_master where type = 'table' and name = 'rm_case_facts_daily'").get() as { sql: string };
+    expect(table.sql.toLowerCase()).toContain('without rowid');
+    const plan = t.store.sqlite
+      .prepare("explain query plan select key, first_response, resolution from rm_case_facts_daily where dimension = 'product' and day >= '2026-06-01' and day < '2026-09-01'")
+      .all() as Array<{ detail: string }>;
+    expect(plan.map((p) => p.detail).join(' ')).toMatch(/SEARCH rm_case_facts_daily USING PRIMARY KEY \(dimension=\? AND day>\? AND day<\?\)/);
+  });
 });

@@ -1,4 +1,4 @@
-import { CompiledQuery, type Kysely } from 'kysely';
+import { CompiledQuery, PostgresAdapter, sql, type Kysely } from 'kysely';
 import { evolveCase, initialCaseState, type AfterSalesCase, type CaseState, type OrderSnapshot, type ReturnRequested } from '@aftersales/domain';
 import type { StoredEvent } from '@aftersales/event-store';
 import { lookupChunks, upsertRows, type UpsertSpec } from '../store/row-statements';
@@ -53,8 +53,8 @@ export interface CaseAnalyticsLoaded {
  */
 export const caseAnalyticsProjection = defineProjection<CaseAnalyticsLoaded>({
   name: CASE_ANALYTICS,
-  // 3: the rollup's histograms are compact text (encodeHistogram), no longer JSON.
-  version: 3,
+  // 3: rollup histograms as blobs; 4: as compact text (encodeHistogram), the rollup clustered by its key on SQLite.
+  version: 4,
   eventTypes: [...CASE_EVENT_TYPES, 'OrderRegistered'],
   tables: ['rm_case_facts', 'rm_case_facts_orders', 'rm_case_facts_daily'],
 
@@ -115,7 +115,9 @@ export const caseAnalyticsProjection = defineProjection<CaseAnalyticsLoaded>({
       .addColumn('first_response', 'text', (c) => c.notNull())
       .addColumn('resolution', 'text', (c) => c.notNull())
       // The summary reads one dimension's days in a range.
-      .addPrimaryKeyConstraint('rm_case_facts_daily_pk', ['dimension', 'day', 'key']),
+      .addPrimaryKeyConstraint('rm_case_facts_daily_pk', ['dimension', 'day', 'key'])
+      // On SQLite the rows lie in that key's order (a range is read from neighbouring pages) and an upsert changes one tree, not a table and its index.
+      .$call((table) => (db.getExecutor().adapter instanceof PostgresAdapter ? table : table.modifyEnd(sql`without rowid`))),
   ],
 
   indexes: (db) => [
