@@ -52,4 +52,22 @@ describe('FsyncThread', () => {
     expect(onThread).toHaveBeenCalled();
     await sync.close();
   });
+
+  it('is not woken while fsyncs keep being asked for, and is woken once it has gone to sleep', async () => {
+    const fd = fs.openSync(join(dir, 'file'), 'w');
+    const thread = new FsyncThread(fd);
+    expect(await fsynced(thread)).toBeUndefined();
+    const wakes = jest.spyOn(Atomics, 'notify');
+    for (let i = 0; i < 20; i++) expect(await fsynced(thread)).toBeUndefined();
+    expect(wakes).not.toHaveBeenCalled();
+    // Nothing asked for longer than it stays awake: it sleeps, and the next request wakes it.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const started = Date.now();
+    expect(await fsynced(thread)).toBeUndefined();
+    expect(wakes).toHaveBeenCalledTimes(1);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    wakes.mockRestore();
+    await thread.close();
+    fs.closeSync(fd);
+  });
 });
