@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import { EVENT_STORE } from '@aftersales/application';
 import { CASE_EVENT_TYPES } from '@aftersales/domain';
 import { LogFollower, type EventStore } from '@aftersales/event-store';
-import { CASE_WORK_CHECKPOINT, CaseWorkPlanner, WorkQueues, WorkStore } from '@aftersales/scheduling';
+import { CASE_WORK_CHECKPOINT, CaseWorkPlanner, PlannerOvertakenError, WorkQueues, WorkStore } from '@aftersales/scheduling';
 
 /**
  * The reactor (ARCHITECTURE.md rule 3): follows the log from its stored
@@ -30,7 +30,11 @@ export class CaseWorkReactor implements OnApplicationBootstrap, OnModuleDestroy 
       eventTypes: CASE_EVENT_TYPES,
       checkpoint: async () => this.work.checkpoint(CASE_WORK_CHECKPOINT),
       handle: (events, position) => this.handle(events, position),
-      onError: (error, after) => this.logger.error(`case work reactor failed; resuming after position ${after}: ${error.message}`),
+      onError: (error, after) =>
+        // Another worker process applying the same batch first is the expected race of several workers, not a fault.
+        error instanceof PlannerOvertakenError
+          ? this.logger.log(`case work reactor overtaken by another process; resuming from the stored checkpoint: ${error.message}`)
+          : this.logger.error(`case work reactor failed; resuming after position ${after}: ${error.message}`),
     });
   }
 
