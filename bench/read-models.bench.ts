@@ -24,11 +24,16 @@
  *    that position. Target: p99 ≤ 1 s for every projection.
  *
  * BENCH_READ_MODELS_RUN=queries|lag makes one of the two. BENCH_CASES=0 skips
- * the seed (lag on an empty store; no queries). Figures go to
- * bench/RESULTS.md by hand.
+ * the seed (lag on an empty store; no queries). Seeding 200,000 cases takes
+ * about seven minutes, so a seeded event store can be kept and used again:
+ * BENCH_SEED_SAVE=<folder> copies the freshly seeded file there, and
+ * BENCH_SEED_FROM=<folder> copies it from there instead of seeding (the copy
+ * is what the run uses; the saved file is never written to). The read models
+ * are never kept: the projections catch up from nothing in every run.
+ * Figures go to bench/RESULTS.md by hand.
  */
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { readModelsPath } from '@aftersales/config';
@@ -50,6 +55,8 @@ const COMMANDS_PER_SECOND = Number(process.env.BENCH_COMMANDS_PER_SECOND ?? 1_00
 const WARM_UP_SECONDS = Number(process.env.BENCH_WARM_UP_SECONDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const CALLERS = Number(process.env.BENCH_CALLERS ?? 200);
+const SEED_FROM = process.env.BENCH_SEED_FROM;
+const SEED_SAVE = process.env.BENCH_SEED_SAVE;
 const CATCH_UP_TIMEOUT_MS = Number(process.env.BENCH_CATCH_UP_TIMEOUT_SECONDS ?? 3_600) * 1000;
 /** After the last command, how long the projections may take to reach its position before the run fails. */
 const DRAIN_TIMEOUT_MS = 120_000;
@@ -560,7 +567,11 @@ async function lagRun(service: ChildServer, reader: StoreReader, sqlitePath: str
     );
     const watch = watchCheckpoints(readModelsPath(sqlitePath));
     const cpuBefore = { server: processCpuSeconds(service.process.pid), driver: process.cpuUsage() };
+    const writesBefore = await httpWrites(service.baseUrl);
+    const driveStarted = performance.now();
     const drive = await driveCommands(client, tokens, slots(orders));
+    const driveSeconds = (performance.now() - driveStarted) / 1000;
+    const writesAfter = await httpWrites(service.baseUrl);
     const driverUsed = process.cpuUsage(cpuBefore.driver);
     const serverCpu = processCpuSeconds(service.process.pid) - cpuBefore.server;
     const lastPosition = drive.answers.reduce((max, a) => Math.max(max, a.position ?? 0), 0);
@@ -583,6 +594,14 @@ async function lagRun(service: ChildServer, reader: StoreReader, sqlitePath: str
         `non-2xx ${failed.length}, transport errors ${drive.transportErrors}, chains skipped (callers busy or no line left) ${int(drive.skipped)}.`,
     );
     for (const sample of drive.errorSamples) console.log(`  ${sample}`);
+    // What reached the API over HTTP, whoever sent it: the chains' commands and the payment centre's signed callbacks.
+    const writes = [...writesAfter].map(([route, n]) => [route, n - (writesBefore.get(route) ?? 0)] as const).filter(([, n]) => n > 0);
+    const allWrites = writes.reduce((total, [, n]) => total + n, 0);
+    console.log(
+      `Commands the API answered 2xx over HTTP during the drive (http_requests_total, warm-up included): ${int(allWrites / driveSeconds)}/s in all; ` +
+        writes.map(([route, n]) => `${route} ${int(n / driveSeconds)}/s`).join(', ') +
+        '.',
+    );
     console.log(
       `CPU over the drive: service ${((100 * serverCpu) / (wall / 1000)).toFixed(0)}% of a core, load generator ${((100 * (driverUsed.user + driverUsed.system)) / 1e6 / (wall / 1000)).toFixed(0)}%; ` +
         `checkpoints polled every ${history.pollIntervalMs.toFixed(1)} ms on average (the resolution of the lags below).`,
@@ -618,6 +637,27 @@ async function lagRun(service: ChildServer, reader: StoreReader, sqlitePath: str
   }
 }
 
+/** 2xx answers to POST, PUT and DELETE so far, by `METHOD route` (from the service's /metrics). */
+async function httpWrites(baseUrl: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const writes = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const match = /^http_requests_total\{method="(POST|PUT|DELETE)",route="([^"]*)",status="2\d\d"\} ([0-9.e+]+)$/.exec(line);
+    if (match) writes.set(`${match[1]} ${match[2]}`, (writes.get(`${match[1]} ${match[2]}`) ?? 0) + Number(match[3]));
+  }
+  return writes;
+}
+
+/** A SQLite file and its write-ahead log, if the process that wrote it left one (the seed has exited: nothing writes either). */
+function copySqliteFile(from: string, to: string): void {
+  if (!existsSync(from)) throw new Error(`no seeded event store at ${from}`);
+  copyFileSync(from, to);
+  for (const suffix of ['-wal', '-shm']) {
+    if (existsSync(from + suffix)) copyFileSync(from + suffix, to + suffix);
+    else rmSync(to + suffix, { force: true });
+  }
+}
+
 // ---------------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -631,12 +671,20 @@ async function main(): Promise<void> {
   let reader: StoreReader | undefined;
   let valid = true;
   try {
-    if (CASES > 0) {
+    if (SEED_FROM) {
+      copySqliteFile(join(SEED_FROM, 'aftersales.db'), sqlitePath);
+      console.log(`Seeded event store copied from ${SEED_FROM} (BENCH_SEED_FROM); BENCH_CASES and BENCH_DAYS are ignored: the saved seed holds what it was made with.`);
+    } else if (CASES > 0) {
       console.log(`Seeding ${int(CASES)} cases over ${DAYS} days (npm run cli -- seed) into ${sqlitePath}...`);
       const seeded = await runCliSeed(sqlitePath, { cases: CASES, days: DAYS }, (line) => console.log(`  ${line}`));
       const lines = seeded.summary.split('\n');
       for (const line of lines.filter((l) => /^(Seeded|Events written)/.test(l))) console.log(`  ${line}`);
       console.log(`Seed done in ${seeded.seconds.toFixed(1)} s.`);
+      if (SEED_SAVE) {
+        mkdirSync(SEED_SAVE, { recursive: true });
+        copySqliteFile(sqlitePath, join(SEED_SAVE, 'aftersales.db'));
+        console.log(`Seeded event store saved to ${SEED_SAVE} (BENCH_SEED_SAVE).`);
+      }
     }
 
     const serviceStarted = Date.now();
