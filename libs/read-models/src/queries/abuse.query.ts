@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
 import { ABUSE_RULES, type AbuseRules } from '@aftersales/domain';
+import { CASE_ANALYTICS } from '../projections/case-analytics.projection';
+import { readCheckpoint } from '../runner/checkpoints';
 import type { ReadStore } from '../store/read-store';
 import type { Page } from './case-list.query';
 import { decodeListCursor, encodeListCursor, InvalidCursorError, listScopeDigest } from './list-cursor';
@@ -51,6 +53,7 @@ export class AbuseQuery {
   }
 
   async list(page: { limit: number; cursor?: string }): Promise<Page<AbuseItem>> {
+    if (!(await this.factsExist())) return { items: [] };
     const after = page.cursor !== undefined ? decodeAbuseCursor(page.cursor) : undefined;
     const items: AbuseItem[] = [];
     for (const subject of ABUSE_SUBJECTS) {
@@ -72,11 +75,21 @@ export class AbuseQuery {
 
   /** Every buyer that breaks a rule, by id: what the abuse watch flags. */
   async reportedBuyers(): Promise<AbuseItem[]> {
+    if (!(await this.factsExist())) return [];
     const totals = await this.buyerTotals();
     return totals
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
       .map((t) => judge('buyer', t, this.rules))
       .filter((item): item is AbuseItem => item !== undefined);
+  }
+
+  /**
+   * Whether the case_analytics projection has taken in any event. Its tables
+   * are created with its first checkpoint by the projector, which may start
+   * after the API or the worker: until then there is nothing to report.
+   */
+  private async factsExist(): Promise<boolean> {
+    return (await readCheckpoint(this.store.db, CASE_ANALYTICS)) > 0;
   }
 
   /** How many cases the buyer requested after `at` (an ISO-8601 time, as events record it). */
