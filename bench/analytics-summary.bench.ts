@@ -11,11 +11,10 @@
  * process's mean CPU time per call (steadier on a busy machine). Not a timed
  * test; figures go to bench/RESULTS.md by hand.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { CASE_REASONS, DEPARTMENTS } from '@aftersales/domain';
 import type { StoredEvent } from '@aftersales/event-store';
 import {
@@ -28,6 +27,7 @@ import {
   storeBatch,
   type ReadStore,
 } from '@aftersales/read-models';
+import { withPostgres } from './support/postgres';
 
 type ReadStoreOptions = Parameters<typeof openReadStore>[0];
 
@@ -169,29 +169,6 @@ async function measure(store: ReadStore, label: string): Promise<void> {
     const p99 = percentile(times, 99);
     const ms = (v: number) => `${v.toFixed(1)} ms`;
     print(`| ${run.name} | ${first.items.length} | ${ms(percentile(times, 50))} | ${ms(p99)} | ${ms(times[times.length - 1])} | ${ms((used.user + used.system) / 1000 / CALLS)} | ${p99 <= TARGET_MS ? 'met' : 'MISSED'} |`);
-  }
-}
-
-async function withPostgres(work: (options: ReadStoreOptions) => Promise<void>): Promise<void> {
-  const serverUrl = process.env.DATABASE_URL;
-  if (!serverUrl) return;
-  const database = `rm_bench_${randomBytes(4).toString('hex')}`;
-  const admin = async (statement: string) => {
-    const client = new Client({ connectionString: serverUrl });
-    await client.connect();
-    try {
-      await client.query(statement);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`create database ${database}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${database}`;
-  try {
-    await work({ kind: 'postgres', databaseUrl: url.toString(), sqlitePath: '' });
-  } finally {
-    await admin(`drop database if exists ${database} with (force)`);
   }
 }
 

@@ -11,13 +11,13 @@
  * projection with `node --cpu-prof`. Each rebuild also prints the CPU time
  * the process spent per event, which a busy machine changes less than the rate.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { SqliteEventStore, type NewEvent } from '@aftersales/event-store';
 import { migrateReadStore, openReadStore, PROJECTIONS, rebuildProjection, rebuildProjections, type ReadStore } from '@aftersales/read-models';
+import { withPostgres } from './support/postgres';
 
 const TOTAL_EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const TARGETS = { sqlite: 50_000, postgres: 20_000 };
@@ -65,29 +65,6 @@ const cpuPerEvent = (since: NodeJS.CpuUsage, events: number) => {
   return ((used.user + used.system) / Math.max(1, events)).toFixed(2);
 };
 const print = (line: string) => process.stdout.write(`${line}\n`);
-
-async function withPostgres<T>(work: (readStore: { kind: 'postgres'; databaseUrl: string; sqlitePath: string }) => Promise<T>): Promise<T | undefined> {
-  const serverUrl = process.env.DATABASE_URL;
-  if (!serverUrl) return undefined;
-  const database = `rm_bench_${randomBytes(4).toString('hex')}`;
-  const admin = async (statement: string) => {
-    const client = new Client({ connectionString: serverUrl });
-    await client.connect();
-    try {
-      await client.query(statement);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`create database ${database}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${database}`;
-  try {
-    return await work({ kind: 'postgres', databaseUrl: url.toString(), sqlitePath: '' });
-  } finally {
-    await admin(`drop database if exists ${database} with (force)`);
-  }
-}
 
 async function rebuildAll(store: ReadStore, events: SqliteEventStore, label: string, target: number): Promise<void> {
   await migrateReadStore(store);

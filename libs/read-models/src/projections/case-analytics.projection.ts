@@ -3,7 +3,7 @@ import { evolveCase, initialCaseState, type AfterSalesCase, type CaseState, type
 import type { StoredEvent } from '@aftersales/event-store';
 import { lookupChunks, upsertRows, type UpsertSpec } from '../store/row-statements';
 import type { CaseFactsDailyRow, CaseFactsOrderRow, CaseFactsRow, ReadModelTables } from '../store/tables';
-import { ANALYTICS_GROUPS, contributionOf, groupKey, rollupId, RollupTotals, sameContribution, type AnalyticsGroup } from './case-analytics-rollup';
+import { ANALYTICS_GROUPS, contributionOf, COUNTER_COLUMNS, groupKey, rollupId, RollupTotals, sameContribution, type AnalyticsGroup } from './case-analytics-rollup';
 import { byCase, CASE_EVENT_TYPES, knownCaseIds, occurredAt, recordedCaseEvent } from './case-events';
 import { defineProjection } from './projection';
 
@@ -439,22 +439,8 @@ const INSERT_ORDER: UpsertSpec<'rm_case_facts_orders'> = {
   update: 'nothing',
 };
 
-const DAILY_TOTALS = [
-  'cases',
-  'refunded',
-  'compensated',
-  'auto_approved',
-  'deadline_decided',
-  'express_refunds',
-  'express_disputed',
-  'rating_sum',
-  'rating_count',
-  'nps_count',
-  'promoters',
-  'detractors',
-  'first_response',
-  'resolution',
-] as const satisfies ReadonlyArray<keyof CaseFactsDailyRow>;
+/** What an upsert of a daily rollup row writes: its counters, then its two duration histograms. */
+const DAILY_TOTALS = [...COUNTER_COLUMNS, 'first_response', 'resolution'] as const satisfies ReadonlyArray<keyof CaseFactsDailyRow>;
 
 /** A rollup row as the batch computed it (stored row plus the batch's changes). */
 const UPSERT_DAILY: UpsertSpec<'rm_case_facts_daily'> = {
