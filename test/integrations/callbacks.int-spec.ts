@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type request from 'supertest';
 import { CommandBus } from '@nestjs/cqrs';
-import { ExecuteCaseCommand } from '@aftersales/application';
+import { ExecuteCaseCommand, PARCEL_INDEX, type ParcelIndex } from '@aftersales/application';
 import { DEVELOPMENT_WEBHOOK_SECRET } from '@aftersales/config';
 import { daysAgo, orderBody, PROBLEM, startCommandApp, token, type CommandApp } from '../commands/support/app';
 
@@ -307,6 +307,40 @@ describe('signed integration callbacks', () => {
       const collected = await callback(LOGISTICS, { trackingNumber: 'PICK-730', event: 'collected', at: new Date().toISOString() });
       expect(collected.body).toMatchObject({ recorded: true });
       expect(await eventTypes(second)).toContain('ReturnCollected');
+    });
+
+    it('a scan that arrives while the index still shows the number with the ended case waits for the index and goes to the case that took it', async () => {
+      const first = await awaitingReturn(t.buyer, 'u-buyer', true);
+      await api.app.get(CommandBus).execute(
+        new ExecuteCaseCommand(
+          first,
+          {
+            type: 'schedule-pickup',
+            actor: { role: 'system', id: 'pickups' },
+            data: { carrier: 'sf', trackingNumber: 'PICK-731', windowStart: new Date().toISOString(), windowEnd: new Date(Date.now() + 3_600_000).toISOString() },
+          },
+          { actor: { role: 'system', id: 'pickups' }, channel: 'api', correlationId: 'pickup-731' },
+        ),
+      );
+      const second = await awaitingReturn(t.buyer, 'u-buyer');
+      await step(first, 'withdraw', t.buyer);
+
+      // The index takes in the second case's binding late, as under load: the scan must not go to the first case meanwhile.
+      const index = api.app.get<ParcelIndex>(PARCEL_INDEX);
+      const record = index.record.bind(index);
+      const late = jest.spyOn(index, 'record').mockImplementation(async (changes, position) => {
+        if (changes.some((change) => 'trackingNumber' in change && change.trackingNumber === 'PICK-731')) await new Promise((resolve) => setTimeout(resolve, 300));
+        return record(changes, position);
+      });
+      try {
+        expect(await step(second, 'ship-return', t.buyer, { carrier: 'sf', trackingNumber: 'PICK-731' })).toMatchObject({ status: 'return_in_transit' });
+        const collected = await callback(LOGISTICS, { trackingNumber: 'PICK-731', event: 'collected', at: new Date().toISOString() });
+        expect(collected.body).toMatchObject({ recorded: true });
+      } finally {
+        late.mockRestore();
+      }
+      expect(await eventTypes(second)).toContain('ReturnCollected');
+      expect(await eventTypes(first)).not.toContain('ReturnCollected');
     });
   });
 

@@ -59,19 +59,22 @@ export class CallbackTargets {
   }
 
   /**
-   * The case whose parcel this is. On a miss the index may merely lag: wait
-   * until it has taken in everything up to `head` (read when the request
-   * arrived) and look again, so a parcel an acknowledged write recorded is
-   * never reported unknown.
+   * The case whose parcel this is. The index may lag the writes acknowledged
+   * before the request arrived: on a miss, or on a number bound to a case that
+   * has ended (a later case may have taken it over since), wait until the
+   * index has taken in everything up to `head` (read when the request
+   * arrived) and look again. So a parcel an acknowledged write recorded is
+   * never reported unknown, nor its scan given to the case that let it go.
    */
   async parcel(trackingNumber: string, head: number): Promise<ParcelTarget> {
-    let caseId = await this.index.caseFor(trackingNumber);
-    if (caseId === undefined && this.projector.checkpoint < head) {
+    let binding = await this.index.binding(trackingNumber);
+    if ((binding === undefined || !binding.open) && this.projector.checkpoint < head) {
       if (!(await this.projector.waitFor(head, PARCEL_INDEX_WAIT_MS))) {
         throw new ParcelIndexBehindError(head);
       }
-      caseId = await this.index.caseFor(trackingNumber);
+      binding = await this.index.binding(trackingNumber);
     }
+    const caseId = binding?.caseId;
     if (caseId === undefined) throw unknown(`no parcel ${trackingNumber}`);
     const { state } = await loadCase(this.store, caseId);
     if (!isOpened(state)) throw unknown(`no parcel ${trackingNumber}`);
