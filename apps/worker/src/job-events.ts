@@ -7,6 +7,7 @@ import { DeadlineProcessor } from './processors/deadline.processor';
 import { PickupProcessor } from './processors/pickup.processor';
 import { RefundProcessor } from './processors/refund.processor';
 import { InsuranceProcessor } from './processors/insurance.processor';
+import { WebhookDeliveryProcessor } from './webhooks/webhook-delivery.processor';
 
 
 /** Records every finished or failed job in the metrics and the log, whichever processor ran it. */
@@ -30,6 +31,21 @@ export class JobEvents implements OnApplicationBootstrap {
         this.metrics.failures?.inc({ queue });
         this.logger.warn(`${queue} job ${job?.id ?? '?'} failed (attempt ${job?.attemptsMade ?? '?'}): ${error.message}`);
       });
+      worker.on('error', (error: Error) => this.workerError(queue, error));
     }
+    const webhooks = this.moduleRef.get(WebhookDeliveryProcessor, { strict: false }).worker;
+    webhooks.on('error', (error: Error) => this.workerError(webhooks.name, error));
+  }
+
+  /**
+   * Without a listener BullMQ prints these to stderr as bare stack traces.
+   * The usual one is a job whose lock lapsed while the worker was swamped
+   * (a backlog of overdue deadlines after a restart): BullMQ hands it out
+   * again, and running it twice has no second effect (decide ignores a
+   * deadline that is no longer current; payments carry the refund id).
+   */
+  private workerError(queue: string, error: Error): void {
+    this.metrics.errors?.inc({ queue });
+    this.logger.warn(`${queue} worker: ${error.message}`);
   }
 }

@@ -17,6 +17,7 @@ import { EVENT_STORE } from '@aftersales/application';
 export class WorkerMetrics implements OnModuleInit {
   lateness?: Histogram<'queue'>;
   failures?: Counter<'queue'>;
+  errors?: Counter<'queue'>;
 
   constructor(
     @Optional() @Inject(METRICS_REGISTRY) private readonly registry: Registry | undefined,
@@ -51,6 +52,12 @@ export class WorkerMetrics implements OnModuleInit {
       registers: [registry],
     });
     this.failures = new Counter({ name: 'worker_job_failures_total', help: 'Job attempts that failed, by queue', labelNames: ['queue'] as const, registers: [registry] });
+    this.errors = new Counter({
+      name: 'worker_errors_total',
+      help: "Errors a queue's worker reported outside a job's own outcome (a job's lock lost under load, Redis gone), by queue",
+      labelNames: ['queue'] as const,
+      registers: [registry],
+    });
     const { follower } = this.reactor;
     const store = this.store;
     new Gauge({
