@@ -28,14 +28,19 @@
  * about seven minutes, so a seeded event store can be kept and used again:
  * BENCH_SEED_SAVE=<folder> copies the freshly seeded file there, and
  * BENCH_SEED_FROM=<folder> copies it from there instead of seeding (the copy
- * is what the run uses; the saved file is never written to). The read models
- * are never kept: the projections catch up from nothing in every run.
+ * is what the run uses; the saved files are never written to). Every
+ * `aftersales*.db` in that folder is copied, so a folder holding the event
+ * store and read models of a stopped service (or read models made with
+ * `npm run cli -- projections rebuild`) starts caught up; with the event
+ * store alone, the projections catch up from nothing. Either way the run
+ * waits until the service has settled (overdue seeded deadlines fired, no
+ * job queued, the log still) before it measures.
  * Figures go to bench/RESULTS.md by hand.
  */
 import Database from 'better-sqlite3';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { readModelsPath } from '@aftersales/config';
 import { ANALYTICS_GROUPS } from '@aftersales/read-models';
 import { watchCheckpoints, type CheckpointHistory } from './support/checkpoint-watch';
@@ -61,6 +66,8 @@ const CATCH_UP_TIMEOUT_MS = Number(process.env.BENCH_CATCH_UP_TIMEOUT_SECONDS ??
 /** After the last command, how long the projections may take to reach its position before the run fails. */
 const DRAIN_TIMEOUT_MS = 120_000;
 const TARGET = { queryP99Ms: 50, lagP99Ms: 1_000 };
+/** How long the log must stay still, with no job queued, before the service counts as settled. */
+const SETTLED_FOR_MS = 3_000;
 
 const LINES_PER_ORDER = 4;
 const BUYERS = 200;
@@ -176,6 +183,47 @@ async function waitForCatchUp(reader: StoreReader, service: ChildServer, timeout
       console.log(`  catching up, ${((Date.now() - started) / 1000).toFixed(0)} s: head ${int(head)}; ${positions || 'no checkpoint stored yet'}`);
     }
     await sleep(200);
+  }
+}
+
+/** Jobs waiting or running in every queue of the worker, from the service's /metrics. */
+async function queuedJobs(baseUrl: string): Promise<number> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  let jobs = 0;
+  for (const line of text.split('\n')) {
+    const match = /^(?:worker|webhook)_queue_jobs\{(?:queue="[^"]*",)?state="(?:waiting|active)"\} ([0-9.e+]+)$/.exec(line);
+    if (match) jobs += Number(match[1]);
+  }
+  return jobs;
+}
+
+/**
+ * Caught up is not yet quiet: a seeded history started later has deadlines
+ * that fell due meanwhile, and the worker fires them (tens of thousands at
+ * 200,000 cases) once its reactor has read them. Queries and lag are measured
+ * on a service that has done so: no job waiting or running, and no event
+ * appended for SETTLED_FOR_MS.
+ */
+async function waitForSettled(reader: StoreReader, service: ChildServer, timeoutMs: number): Promise<{ seconds: number; head: number }> {
+  const started = Date.now();
+  let lastReport = started;
+  let head = reader.head();
+  let stillSince = Date.now();
+  for (;;) {
+    await sleep(500);
+    const now = reader.head();
+    if (now !== head) {
+      head = now;
+      stillSince = Date.now();
+    }
+    const jobs = await queuedJobs(service.baseUrl);
+    if (jobs === 0 && Date.now() - stillSince >= SETTLED_FOR_MS) return { seconds: (Date.now() - started) / 1000, head };
+    if (service.process.exitCode !== null) throw new Error(`service exited while settling:\n${service.output()}`);
+    if (Date.now() - started > timeoutMs) throw new Error(`not settled after ${timeoutMs / 1000} s (${jobs} jobs waiting or running; head ${head})`);
+    if (Date.now() - lastReport > 15_000) {
+      lastReport = Date.now();
+      console.log(`  settling, ${((Date.now() - started) / 1000).toFixed(0)} s: ${int(jobs)} jobs waiting or running, head ${int(head)}`);
+    }
   }
 }
 
@@ -648,6 +696,17 @@ async function httpWrites(baseUrl: string): Promise<Map<string, number>> {
   return writes;
 }
 
+/**
+ * Every SQLite file of a saved folder (`aftersales*.db`: the event store and, when saved from a stopped
+ * service, its read models), with their write-ahead logs.
+ */
+function copySavedFolder(from: string, sqlitePath: string): string[] {
+  const files = readdirSync(from).filter((name) => /^aftersales.*\.db$/.test(name));
+  if (!files.includes('aftersales.db')) throw new Error(`no seeded event store at ${join(from, 'aftersales.db')}`);
+  for (const name of files) copySqliteFile(join(from, name), join(dirname(sqlitePath), name));
+  return files;
+}
+
 /** A SQLite file and its write-ahead log, if the process that wrote it left one (the seed has exited: nothing writes either). */
 function copySqliteFile(from: string, to: string): void {
   if (!existsSync(from)) throw new Error(`no seeded event store at ${from}`);
@@ -672,8 +731,8 @@ async function main(): Promise<void> {
   let valid = true;
   try {
     if (SEED_FROM) {
-      copySqliteFile(join(SEED_FROM, 'aftersales.db'), sqlitePath);
-      console.log(`Seeded event store copied from ${SEED_FROM} (BENCH_SEED_FROM); BENCH_CASES and BENCH_DAYS are ignored: the saved seed holds what it was made with.`);
+      const files = copySavedFolder(SEED_FROM, sqlitePath);
+      console.log(`Copied ${files.join(', ')} from ${SEED_FROM} (BENCH_SEED_FROM); BENCH_CASES and BENCH_DAYS are ignored: the saved seed holds what it was made with.`);
     } else if (CASES > 0) {
       console.log(`Seeding ${int(CASES)} cases over ${DAYS} days (npm run cli -- seed) into ${sqlitePath}...`);
       const seeded = await runCliSeed(sqlitePath, { cases: CASES, days: DAYS }, (line) => console.log(`  ${line}`));
@@ -695,6 +754,10 @@ async function main(): Promise<void> {
     console.log(`Service up on ${service.baseUrl} after ${((Date.now() - serviceStarted) / 1000).toFixed(1)} s; the log holds ${int(head)} events. Projections and reactors catching up...`);
     const caughtUp = await waitForCatchUp(reader, service, CATCH_UP_TIMEOUT_MS);
     console.log(`Caught up with ${int(caughtUp.head)} events ${caughtUp.seconds.toFixed(1)} s after /health answered (${int(head / Math.max(caughtUp.seconds, 0.001))} events/s into every projection at once).`);
+    const settled = await waitForSettled(reader, service, CATCH_UP_TIMEOUT_MS);
+    console.log(
+      `Settled ${settled.seconds.toFixed(1)} s later: no job waiting or running in the worker's queues, the log still for ${SETTLED_FOR_MS / 1000} s at ${int(settled.head)} events (overdue seeded deadlines fired meanwhile).`,
+    );
     console.log('');
 
     for (const run of RUNS) {
