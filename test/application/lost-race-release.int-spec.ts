@@ -5,8 +5,9 @@ import { Logger } from '@nestjs/common';
 import { loadConfig } from '@aftersales/config';
 import { caseStream, orderStream, refundLedger, type Actor, type CaseCommand } from '@aftersales/domain';
 import { SqliteEventStore } from '@aftersales/event-store';
-import { CommandRefusedError, ExecuteCaseCommand, type CaseCommandResult, ExecuteOrderCommand, PolicyService, PreconditionFailedError, type CommandOrigin } from '@aftersales/application';
-import { ExecuteCaseCommandHandler } from '../../libs/application/src/commands/execute-case-command.handler';
+import { CommandRefusedError, ConcurrentWriteError, ExecuteCaseCommand, type CaseCommandResult, ExecuteOrderCommand, PolicyService, PreconditionFailedError, type CommandOrigin } from '@aftersales/application';
+import { ExecuteCaseCommandHandler, MAX_ATTEMPTS } from '../../libs/application/src/commands/execute-case-command.handler';
+import { toNewEvents } from '../../libs/application/src/events/metadata';
 import { ExecuteOrderCommandHandler } from '../../libs/application/src/commands/execute-order-command.handler';
 import { OrderFollowUpService } from '../../libs/application/src/commands/order-follow-up.service';
 import { loadOrder } from '../../libs/application/src/events/streams';
@@ -156,6 +157,24 @@ describe('a command whose case append lost a race after it reserved money', () =
     expect(outcome.status === 'rejected' && outcome.reason).toBeInstanceOf(PreconditionFailedError);
 
     expect(await orderNow()).toMatchObject({ reserved: 1, released: 1, ledger: { reserved: 0, refunded: 0 } });
+  });
+
+  it('a command that lost every attempt releases what its last attempt reserved before its 409', async () => {
+    // Another writer moves the case (an urge, appended directly) right before each of the loser's case appends.
+    const append = first.append.bind(first);
+    jest.spyOn(first, 'append').mockImplementation(async (stream, events, options) => {
+      if (stream === caseStream('c1')) {
+        const urged = toNewEvents([{ type: 'CaseUrged', data: { waitingFor: 'merchant', priority: 1 } }], origin(buyer), clock.now());
+        await second.append(caseStream('c1'), urged, { expectedRevision: 'any' });
+      }
+      return append(stream, events, options);
+    });
+
+    await expect(losing.execute(new ExecuteCaseCommand('c1', { type: 'approve', actor: merchant, data: {} }, origin(merchant)))).rejects.toBeInstanceOf(ConcurrentWriteError);
+
+    const order = await orderNow();
+    expect(order.reserved).toBe(MAX_ATTEMPTS);
+    expect(order).toMatchObject({ released: MAX_ATTEMPTS, ledger: { reserved: 0, refunded: 0 } });
   });
 
   async function caseNow() {

@@ -65,8 +65,9 @@ export class ExecuteCaseCommandHandler implements ICommandHandler<ExecuteCaseCom
   ) {}
 
   async execute({ caseId, command, origin, ifMatch }: ExecuteCaseCommand): Promise<CaseCommandResult> {
+    let orderId: string | undefined;
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
-      const orderId = command.type === 'request' ? command.data.orderId : await this.orderOf(caseId);
+      orderId = command.type === 'request' ? command.data.orderId : await this.orderOf(caseId);
       const outcome = await this.orderLock.run(orderId, () => this.attempt(caseId, command, origin, ifMatch));
       if (outcome === 'lost') {
         await this.pause(attempt);
@@ -77,7 +78,9 @@ export class ExecuteCaseCommandHandler implements ICommandHandler<ExecuteCaseCom
       if ('refused' in outcome) throw outcome.refused;
       return outcome.result;
     }
-    // Whatever the lost attempts held or reserved is released by the next decision on the case or the repair pass.
+    // What lost attempts held or reserved and no later attempt released: their case appends lost, so the case moved
+    // past them and they can never be recorded. Rare enough to reconcile always.
+    if (orderId) await this.reconcile(orderId, caseId, origin);
     throw new ConcurrentWriteError(caseStream(caseId), MAX_ATTEMPTS);
   }
 
