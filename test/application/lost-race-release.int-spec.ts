@@ -15,8 +15,9 @@ import { SimClock, foldCaseLog, orderSnapshot } from '../simulation/support/mone
 
 // Two processes' command paths on one SQLite file (two store instances). One
 // reserves a refund on the order, then its case append loses to the other's
-// answer. Its retry records no refund for that reservation, so the command
-// itself releases it before it returns: no repair pass runs in these tests.
+// answer. Its retry records no refund for that reservation (or it runs out
+// of attempts), so the command itself releases it before it answers: no
+// repair pass runs in these tests.
 
 const buyer: Actor = { role: 'buyer', id: 'u1' };
 const merchant: Actor = { role: 'merchant', id: 'm1-staff', merchantId: 'm1' };
