@@ -81,8 +81,8 @@ describe('SqliteEventStore: commits heard by the other stores on the file', () =
       }
     })();
     await subscription.caughtUp;
-    // Long enough for the reader to look at the writer's counter ever less often.
-    await turns(500);
+    // Long enough for the reader to stop looking at the writer's counter: only the writer's wake-up message can tell it.
+    await turns(2_500);
     const sentAt = Date.now();
     await appendOne(writer, 'case-after-quiet');
     await iterating;

@@ -11,7 +11,21 @@ describe('WalCheckpointer', () => {
   });
 
   afterEach(() => {
+    jest.restoreAllMocks();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('arms no timer while nothing is committed (an idle store is not woken), and one for a run of commits', async () => {
+    const timeouts = jest.spyOn(global, 'setTimeout');
+    const intervals = jest.spyOn(global, 'setInterval');
+    const checkpointer = new WalCheckpointer(join(dir, 'events.db'), 60_000);
+    expect(intervals).not.toHaveBeenCalled();
+    expect(timeouts).not.toHaveBeenCalled();
+    checkpointer.committed();
+    checkpointer.committed();
+    checkpointer.committed();
+    expect(timeouts).toHaveBeenCalledTimes(1);
+    await checkpointer.close();
   });
 
   it('starts no thread for a store that never commits, and closes at once', async () => {

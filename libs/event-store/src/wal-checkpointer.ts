@@ -6,6 +6,8 @@ import { Worker } from 'node:worker_threads';
  * event loop. The event store turns SQLite's automatic checkpoints (which
  * run inside a COMMIT on the committing thread) down to a backstop and asks
  * this instead, at most once per interval while it has committed anything.
+ * Its timer is armed by a commit, not kept running: an idle store (and a
+ * store that only reads) is never woken for it.
  * PASSIVE checkpoints wait for no reader or writer; a busy one is skipped
  * and the next one catches up.
  */
@@ -14,20 +16,19 @@ export class WalCheckpointer {
   private exited: Promise<void> | undefined;
   private running = false;
   private dirty = false;
-  private readonly timer: NodeJS.Timeout;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
   private failure: Error | undefined;
 
   constructor(
     private readonly path: string,
-    intervalMs: number,
-  ) {
-    this.timer = setInterval(() => this.checkpointIfDirty(), intervalMs);
-    this.timer.unref();
-  }
+    private readonly intervalMs: number,
+  ) {}
 
   /** Something was committed since the last checkpoint. */
   committed(): void {
     this.dirty = true;
+    this.arm();
   }
 
   /** Why checkpoints stopped, if they did (SQLite's automatic ones then take over). */
@@ -36,7 +37,9 @@ export class WalCheckpointer {
   }
 
   async close(): Promise<void> {
-    clearInterval(this.timer);
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
     const worker = this.worker;
     this.worker = undefined;
     if (!worker || !this.exited) return;
@@ -48,6 +51,19 @@ export class WalCheckpointer {
     worker.postMessage('close');
     await this.exited;
   }
+
+  private arm(): void {
+    if (this.timer || this.closed || this.failure) return;
+    this.timer = setTimeout(this.tick, this.intervalMs);
+    this.timer.unref();
+  }
+
+  private readonly tick = (): void => {
+    this.timer = undefined;
+    this.checkpointIfDirty();
+    // Still dirty: a checkpoint was running, or commits came since. Once more after the interval.
+    if (this.dirty) this.arm();
+  };
 
   private checkpointIfDirty(): void {
     if (!this.dirty || this.running || this.failure) return;

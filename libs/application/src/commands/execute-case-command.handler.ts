@@ -65,17 +65,22 @@ export class ExecuteCaseCommandHandler implements ICommandHandler<ExecuteCaseCom
   ) {}
 
   async execute({ caseId, command, origin, ifMatch }: ExecuteCaseCommand): Promise<CaseCommandResult> {
+    let orderId: string | undefined;
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
-      const orderId = command.type === 'request' ? command.data.orderId : await this.orderOf(caseId);
+      orderId = command.type === 'request' ? command.data.orderId : await this.orderOf(caseId);
       const outcome = await this.orderLock.run(orderId, () => this.attempt(caseId, command, origin, ifMatch));
-      if (outcome !== 'conflict') {
-        if (orderId && outcome.result.appended) this.rememberOrderOf(caseId, orderId);
-        if (orderId && outcome.orderOwesCase) await this.reconcile(orderId, caseId, origin);
-        return outcome.result;
+      if (outcome === 'lost') {
+        await this.pause(attempt);
+        continue;
       }
-      await this.pause(attempt);
+      if (orderId && 'result' in outcome && outcome.result.appended) this.rememberOrderOf(caseId, orderId);
+      if (orderId && outcome.orderOwesCase) await this.reconcile(orderId, caseId, origin);
+      if ('refused' in outcome) throw outcome.refused;
+      return outcome.result;
     }
-    // Whatever the lost attempts held or reserved is released by the next decision on the case or the repair pass.
+    // What lost attempts held or reserved and no later attempt released: their case appends lost, so the case moved
+    // past them and they can never be recorded. Rare enough to reconcile always.
+    if (orderId) await this.reconcile(orderId, caseId, origin);
     throw new ConcurrentWriteError(caseStream(caseId), MAX_ATTEMPTS);
   }
 
@@ -114,13 +119,13 @@ export class ExecuteCaseCommandHandler implements ICommandHandler<ExecuteCaseCom
     this.orderOfCase.set(caseId, orderId);
   }
 
-  /** One decision against fresh state; 'conflict' when an append lost a race and the caller should retry. */
+  /** One decision against fresh state; 'lost' when an append lost a race and the caller should retry. */
   private async attempt(
     caseId: string,
     command: ExecuteCaseCommand['command'],
     origin: CommandOrigin,
     ifMatch: number | undefined,
-  ): Promise<Attempted | 'conflict'> {
+  ): Promise<Attempted | Refused | 'lost'> {
     const now = this.clock.now();
     const kase = await loadCase(this.store, caseId);
     if (kase.state.status === 'none' && kase.revision >= 0) throw new CommandRefusedError(abandoned(command.type));
@@ -143,26 +148,43 @@ export class ExecuteCaseCommandHandler implements ICommandHandler<ExecuteCaseCom
     const merchantId = kase.state.status !== 'none' ? kase.state.merchantId : order.status !== 'none' ? order.merchantId : undefined;
     const policy = await this.policies.effectiveFor(merchantId);
 
+    // An answer that records nothing on the case still releases what the order owes it (typically what a lost race
+    // reserved: a retry that now decides nothing new, or is refused, would otherwise leave it to the repair pass).
+    // Not for a caller refused before If-Match (not allowed to see the case): it triggers no writes.
+    const owed = repairs.length > 0;
+    const refuse = (error: Error): Refused => {
+      if (owed) return { refused: error, orderOwesCase: true };
+      throw error;
+    };
+
     const buyerFlagged = await buyerFlaggedFor(this.store, kase.state, order);
     const decision = decideCase(kase.state, command, { now, policy, order: orderForRetriedDecision(order, caseId, kase.revision), buyerFlagged });
     if (!decision.ok && ANSWERS_BEFORE_IF_MATCH.has(decision.refusal.type)) throw new CommandRefusedError(decision.refusal);
-    if (ifMatch !== undefined && ifMatch !== kase.revision) throw new PreconditionFailedError(ifMatch, kase.revision);
-    if (!decision.ok) throw new CommandRefusedError(decision.refusal);
-    if (decision.events.length === 0) return { result: await this.unchanged(kase, buyerFlagged), orderOwesCase: false };
+    if (ifMatch !== undefined && ifMatch !== kase.revision) return refuse(new PreconditionFailedError(ifMatch, kase.revision));
+    if (!decision.ok) return refuse(new CommandRefusedError(decision.refusal));
+    if (decision.events.length === 0) return { result: await this.unchanged(kase, buyerFlagged), orderOwesCase: owed };
 
     const stamped: RecordedCaseEvent[] = decision.events.map((e) => ({ ...e, metadata: { occurredAt: now.toISOString() } }));
     const after = foldCase(stamped, kase.state);
     const required = orderCommandsFor(kase.state, decision.events, after);
 
     let orderNow: OrderState = order;
+    let leftOnOrder = false;
     if (required.before.length > 0 && orderId) {
-      const held = this.decideOnOrder(order, required.before, now);
+      let held: OrderEvent[];
+      try {
+        held = this.decideOnOrder(order, required.before, now);
+      } catch (error) {
+        if (error instanceof CommandRefusedError) return refuse(error);
+        throw error;
+      }
       orderNow = held.reduce(evolveOrder, order);
       if (held.length > 0) {
         try {
           await appendToOrder(this.store, orderId, loadedOrder, toNewEvents([...repairs, ...held], origin, now));
+          leftOnOrder = true;
         } catch (error) {
-          if (error instanceof ConcurrencyError) return 'conflict';
+          if (error instanceof ConcurrencyError) return 'lost';
           throw error;
         }
       }
@@ -172,10 +194,13 @@ export class ExecuteCaseCommandHandler implements ICommandHandler<ExecuteCaseCom
     try {
       appended = await appendToCase(this.store, caseId, kase, caseEventsToAppend(decision.events, origin, now), after);
     } catch (error) {
-      // What the order append held or reserved stays until the case moves on or the repair pass fences it.
+      // The case moved past the revision the order append held or reserved at, so that can never be recorded:
+      // the retry (or, with If-Match, the reconciliation before the 412) releases it.
       if (!(error instanceof ConcurrencyError)) throw error;
-      if (ifMatch !== undefined) throw new PreconditionFailedError(ifMatch, typeof error.actual === 'number' ? error.actual : -1);
-      return 'conflict';
+      if (ifMatch !== undefined) {
+        return { refused: new PreconditionFailedError(ifMatch, typeof error.actual === 'number' ? error.actual : -1), orderOwesCase: leftOnOrder || owed };
+      }
+      return 'lost';
     }
     return {
       result: { state: appended.state, revision: appended.revision, position: appended.lastPosition, appended: true, buyerFlagged },
@@ -207,6 +232,12 @@ export class ExecuteCaseCommandHandler implements ICommandHandler<ExecuteCaseCom
 /** One attempt's answer, and whether the order now owes the case a follow-up. */
 interface Attempted {
   result: CaseCommandResult;
+  orderOwesCase: boolean;
+}
+
+/** A refusal (or 412) to answer once the order's follow-ups for the case are done. */
+interface Refused {
+  refused: Error;
   orderOwesCase: boolean;
 }
 
