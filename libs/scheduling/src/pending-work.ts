@@ -17,7 +17,17 @@ export type PendingWork =
       queue: 'refunds';
       caseId: string;
       dueAt: number;
-      data: { refundId: string; orderId: string; amount: number; currency: string; purpose: string; express: boolean; attempt: number };
+      data: {
+        refundId: string;
+        orderId: string;
+        amount: number;
+        currency: string;
+        purpose: string;
+        express: boolean;
+        attempt: number;
+        /** The attempt whose failure is final: REFUND_ATTEMPTS into the current series (absent on older jobs: REFUND_ATTEMPTS). */
+        lastAttempt?: number;
+      };
     }
   | { key: string; queue: 'insurance'; caseId: string; dueAt: number; data: { claimId: string; orderId: string; amount: number; currency: string } };
 
@@ -57,11 +67,13 @@ export function pendingWork(state: CaseState): PendingWork[] {
     if (refund.status !== 'pending') continue;
     const lastFailure = refund.failedAt?.at(-1);
     const from = Date.parse(lastFailure ?? state.updatedAt);
+    // A person's retry starts a new series; attempt numbers (and so keys) only ever grow.
+    const seriesStart = refund.seriesStart ?? 0;
     work.push({
       key: `refund-${refund.refundId}-a${refund.attempts}`,
       queue: 'refunds',
       caseId,
-      dueAt: from + refundRetryDelayMs(refund.attempts),
+      dueAt: from + refundRetryDelayMs(refund.attempts - seriesStart),
       data: {
         refundId: refund.refundId,
         orderId: state.orderId,
@@ -70,6 +82,7 @@ export function pendingWork(state: CaseState): PendingWork[] {
         purpose: refund.purpose,
         express: refund.express,
         attempt: refund.attempts + 1,
+        lastAttempt: seriesStart + REFUND_ATTEMPTS,
       },
     });
   }

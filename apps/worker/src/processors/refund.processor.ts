@@ -17,7 +17,9 @@ type RefundWork = Extract<PendingWork, { queue: 'refunds' }>;
  * callback. An attempt the payment centre refuses, or cannot be reached for
  * through every retry, is recorded as `RefundFailed`; the next attempt is a
  * job of its own after a back-off, and after REFUND_ATTEMPTS the failure is
- * final and the case goes to the agent pool.
+ * final and the case goes to the agent pool. An agent's `retry-refund`
+ * starts a new series under the same refundId; the job says which attempt
+ * ends it (`lastAttempt`).
  */
 @Processor('refunds', { concurrency: 32, name: WORKER_NAME, ...STALLED_JOBS })
 export class RefundProcessor extends WorkerHost {
@@ -35,7 +37,8 @@ export class RefundProcessor extends WorkerHost {
     const { caseId, work } = job.data;
     const notOwed = await this.notOwed(job);
     if (notOwed) return `not sent: ${notOwed}`;
-    if (work.attempt > REFUND_ATTEMPTS) return this.recordFailure(job, `gave up after ${REFUND_ATTEMPTS} attempts`, true);
+    const lastAttempt = work.lastAttempt ?? REFUND_ATTEMPTS;
+    if (work.attempt > lastAttempt) return this.recordFailure(job, `gave up after ${REFUND_ATTEMPTS} attempts`, true);
     try {
       const accepted = await this.payments.submitRefund({
         refundId: work.refundId,
@@ -48,9 +51,9 @@ export class RefundProcessor extends WorkerHost {
       });
       return `submitted${accepted.providerRef ? ` (${accepted.providerRef})` : ''}`;
     } catch (error) {
-      if (error instanceof ProviderRejectedError) return this.recordFailure(job, error.message, work.attempt >= REFUND_ATTEMPTS);
+      if (error instanceof ProviderRejectedError) return this.recordFailure(job, error.message, work.attempt >= lastAttempt);
       const lastTry = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      if (error instanceof ProviderRetryableError && lastTry) return this.recordFailure(job, error.message, work.attempt >= REFUND_ATTEMPTS);
+      if (error instanceof ProviderRetryableError && lastTry) return this.recordFailure(job, error.message, work.attempt >= lastAttempt);
       waitAsProviderAsks(job, error);
       throw error;
     }

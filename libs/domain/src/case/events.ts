@@ -75,6 +75,8 @@ export type ExpressRefundGranted = Event<'ExpressRefundGranted', { refundId: str
 export type RefundIssued = Event<'RefundIssued', { refundId: string; amount: number; purpose: RefundPurpose; express: boolean }>;
 export type RefundSettled = Event<'RefundSettled', { refundId: string; providerRef?: string; at: string }>;
 export type RefundFailed = Event<'RefundFailed', { refundId: string; error?: string; attempt: number; final: boolean; at?: string }>;
+/** A person sends a refund given up for good again: same refundId, a fresh series of attempts. */
+export type RefundRetried = Event<'RefundRetried', { refundId: string; by: string; note?: string }>;
 export type ShippingInsuranceClaimed = Event<'ShippingInsuranceClaimed', { claimId: string; amount: number }>;
 export type ShippingInsurancePaid = Event<'ShippingInsurancePaid', { claimId: string; amount: number }>;
 export type ReplacementShipped = Event<'ReplacementShipped', { carrier: string; trackingNumber: string; shippedAt: string }>;
@@ -130,6 +132,7 @@ export type CaseEvent =
   | RefundIssued
   | RefundSettled
   | RefundFailed
+  | RefundRetried
   | ShippingInsuranceClaimed
   | ShippingInsurancePaid
   | ReplacementShipped
@@ -172,7 +175,7 @@ const CASE_EVENT_TYPE_SET: Record<CaseEventType, true> = {
   MerchantCounterOffered: true, OfferAccepted: true, OfferDeclined: true, OfferLapsed: true, CaseAmended: true,
   CaseWithdrawn: true, CaseUrged: true, DeadlineSet: true, PickupScheduled: true, ReturnShipped: true,
   ReturnCollected: true, ReturnDelivered: true, ReturnReceived: true, ReturnInspectionFailed: true,
-  ExpressRefundGranted: true, RefundIssued: true, RefundSettled: true, RefundFailed: true,
+  ExpressRefundGranted: true, RefundIssued: true, RefundSettled: true, RefundFailed: true, RefundRetried: true,
   ShippingInsuranceClaimed: true, ShippingInsurancePaid: true, ReplacementShipped: true, ReplacementDelivered: true,
   RepairDeclaredUnrepairable: true, CaseEscalated: true, ArbitrationRuled: true, CaseClaimed: true, CaseReleased: true,
   CaseAssigned: true, CaseTransferred: true, CaseNoteAdded: true, CompensationGranted: true, SatisfactionRated: true,

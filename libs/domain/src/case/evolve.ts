@@ -191,6 +191,16 @@ export function evolveCase(state: CaseState, event: RecordedCaseEvent): CaseStat
       );
       return { ...c, refunds, needsAgent: d.final ? 'refund_failed' : c.needsAgent };
     }
+    case 'RefundRetried': {
+      const d = event.data;
+      // Back to outstanding under the same id; attempt numbers go on from where they stopped.
+      const refunds = c.refunds.map((r) =>
+        r.refundId === d.refundId && r.status === 'failed'
+          ? { ...r, status: 'pending' as const, seriesStart: r.attempts }
+          : r,
+      );
+      return { ...c, refunds, needsAgent: refunds.some((r) => r.status === 'failed') ? 'refund_failed' : undefined };
+    }
     case 'ShippingInsuranceClaimed':
       return { ...c, insuranceClaim: { claimId: event.data.claimId, amount: event.data.amount, paid: false } };
     case 'ShippingInsurancePaid':
