@@ -73,6 +73,23 @@ describe('pendingWork: what a case waits for the system to do', () => {
     expect(pendingWork(world.state())[0].dueAt).toBe(Date.parse(world.case().updatedAt) + refundRetryDelayMs(1));
   });
 
+  it('waits before the next attempt as long as the payment centre asked on the last one, within the back-off\'s last step', () => {
+    const world = new World().at(new Date('2025-02-21T00:00:00Z')).register().run(request({ kind: 'refund_only', reason: 'changed_mind', lines: [{ lineId: 'L1', quantity: 1 }] }));
+    const [refund] = world.case().refunds;
+    const nextWait = (attempt: number, retryAfterMs?: number) => {
+      world.run(act('refund-failed', ACTORS.integration, { refundId: refund.refundId, attempt, final: false, error: 'busy', retryAfterMs }));
+      return pendingWork(world.state())[0].dueAt - Date.parse(world.case().updatedAt);
+    };
+    // Longer than this step's 30 s: as asked.
+    expect(nextWait(1, 100_000)).toBe(100_000);
+    // Shorter than this step's 1 min: the back-off's own step.
+    expect(nextWait(2, 10_000)).toBe(60_000);
+    // An hour: no later than the last step between attempts (4 min).
+    expect(nextWait(3, 3_600_000)).toBe(refundRetryDelayMs(REFUND_ATTEMPTS - 1));
+    // Nothing asked: the back-off alone.
+    expect(nextWait(4)).toBe(refundRetryDelayMs(4));
+  });
+
   it('backs off between payment attempts, capped at an hour', () => {
     expect([0, 1, 2, 3, 10, 30].map(refundRetryDelayMs)).toEqual([0, 30_000, 60_000, 120_000, 3_600_000, 3_600_000]);
   });

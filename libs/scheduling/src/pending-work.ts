@@ -38,6 +38,22 @@ export function refundRetryDelayMs(failedAttempts: number): number {
   return failedAttempts === 0 ? 0 : Math.min(30_000 * 2 ** (failedAttempts - 1), 3_600_000);
 }
 
+/** The longest wait between two attempts of one series: the back-off's last step (before the last attempt). */
+export const REFUND_LONGEST_WAIT_MS = refundRetryDelayMs(REFUND_ATTEMPTS - 1);
+
+/**
+ * The wait before the next attempt after `failedAttempts` of the series: the
+ * back-off, or longer when the payment centre asked for it (Retry-After on
+ * the failed attempt's last try), but never beyond the back-off's last step,
+ * as between the tries of one attempt: a wait of hours would park a refund
+ * past the series it has left.
+ */
+export function refundAttemptDelayMs(failedAttempts: number, retryAfterMs?: number): number {
+  const own = refundRetryDelayMs(failedAttempts);
+  if (failedAttempts === 0 || retryAfterMs === undefined) return own;
+  return Math.max(own, Math.min(retryAfterMs, REFUND_LONGEST_WAIT_MS));
+}
+
 /**
  * What a case is waiting for the system to do, as of its state: each running
  * deadline, a door pickup to book, each refund to send (again), an insurance
@@ -73,7 +89,7 @@ export function pendingWork(state: CaseState): PendingWork[] {
       key: `refund-${refund.refundId}-a${refund.attempts}`,
       queue: 'refunds',
       caseId,
-      dueAt: from + refundRetryDelayMs(refund.attempts - seriesStart),
+      dueAt: from + refundAttemptDelayMs(refund.attempts - seriesStart, refund.retryAfterMs),
       data: {
         refundId: refund.refundId,
         orderId: state.orderId,

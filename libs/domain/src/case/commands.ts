@@ -64,7 +64,7 @@ export type ReplacementDeliveredCallback = Command<'replacement-delivered', { tr
 export type RefundSettledCallback = Command<'refund-settled', { refundId: string; providerRef?: string; at: string }>;
 export type RefundFailedCallback = Command<
   'refund-failed',
-  { refundId: string; error?: string; attempt: number; final: boolean; at?: string }
+  { refundId: string; error?: string; attempt: number; final: boolean; at?: string; retryAfterMs?: number }
 >;
 export type ShippingInsurancePaidCallback = Command<'shipping-insurance-paid', { claimId: string; amount: number }>;
 

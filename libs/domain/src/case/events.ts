@@ -74,7 +74,15 @@ export type ReturnInspectionFailed = Event<'ReturnInspectionFailed', { note?: st
 export type ExpressRefundGranted = Event<'ExpressRefundGranted', { refundId: string; amount: number }>;
 export type RefundIssued = Event<'RefundIssued', { refundId: string; amount: number; purpose: RefundPurpose; express: boolean }>;
 export type RefundSettled = Event<'RefundSettled', { refundId: string; providerRef?: string; at: string }>;
-export type RefundFailed = Event<'RefundFailed', { refundId: string; error?: string; attempt: number; final: boolean; at?: string }>;
+/**
+ * `retryAfterMs`: how long the payment centre asked to be left alone
+ * (Retry-After) on the attempt's last try; the next attempt waits at least
+ * that long, within the back-off's last step.
+ */
+export type RefundFailed = Event<
+  'RefundFailed',
+  { refundId: string; error?: string; attempt: number; final: boolean; at?: string; retryAfterMs?: number }
+>;
 /** A person sends a refund given up for good again: same refundId, a fresh series of attempts. */
 export type RefundRetried = Event<'RefundRetried', { refundId: string; by: string; note?: string }>;
 export type ShippingInsuranceClaimed = Event<'ShippingInsuranceClaimed', { claimId: string; amount: number }>;

@@ -185,6 +185,7 @@ export function evolveCase(state: CaseState, event: RecordedCaseEvent): CaseStat
               attempts: Math.max(r.attempts, d.attempt),
               lastError: d.error,
               status: d.final ? ('failed' as const) : r.status,
+              retryAfterMs: d.retryAfterMs,
               ...(d.at !== undefined ? { failedAt: [...(r.failedAt ?? []), d.at] } : {}),
             }
           : r,
@@ -196,7 +197,7 @@ export function evolveCase(state: CaseState, event: RecordedCaseEvent): CaseStat
       // Back to outstanding under the same id; attempt numbers go on from where they stopped.
       const refunds = c.refunds.map((r) =>
         r.refundId === d.refundId && r.status === 'failed'
-          ? { ...r, status: 'pending' as const, seriesStart: r.attempts }
+          ? { ...r, status: 'pending' as const, seriesStart: r.attempts, retryAfterMs: undefined }
           : r,
       );
       return { ...c, refunds, needsAgent: refunds.some((r) => r.status === 'failed') ? 'refund_failed' : undefined };

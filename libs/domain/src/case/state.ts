@@ -49,6 +49,8 @@ export interface CaseRefund {
    * so a late report of an earlier attempt is still known as a repeat.
    */
   seriesStart?: number;
+  /** The wait the payment centre asked for on the last failed attempt (Retry-After). */
+  retryAfterMs?: number;
 }
 
 export interface InsuranceClaim {

@@ -399,6 +399,15 @@ describe('transition table', () => {
     });
     w.run(act('refund-failed', integration, { refundId: id, attempt: 1, final: false }));
     when(w, act('refund-failed', integration, { refundId: id, attempt: 1, final: false })).thenNothing();
+    // The payment centre's Retry-After goes with the failure; a wait that is no whole positive number is left out.
+    when(w, act('refund-failed', integration, { refundId: id, attempt: 2, final: false, retryAfterMs: 90_000 })).then({
+      type: 'RefundFailed',
+      data: { refundId: id, attempt: 2, final: false, retryAfterMs: 90_000 },
+    });
+    when(w, act('refund-failed', integration, { refundId: id, attempt: 2, final: false, retryAfterMs: -5 })).then({
+      type: 'RefundFailed',
+      data: { refundId: id, attempt: 2, final: false },
+    });
     const state = when(w, act('refund-failed', integration, { refundId: id, attempt: 5, final: true })).thenTypes('RefundFailed');
     expect(state).toMatchObject({ status: 'refunding', needsAgent: 'refund_failed', refunds: [{ status: 'failed', attempts: 5 }] });
   });
