@@ -482,7 +482,7 @@ describe('case routes', () => {
 
     const document = (await api.call('get', '/docs-json')).body;
     const actions = ['approve', 'reject', 'counter-offer', 'accept-offer', 'decline-offer', 'withdraw', 'urge', 'amend', 'ship-return', 'confirm-receipt',
-      'ship-replacement', 'declare-unrepairable', 'confirm-delivery', 'escalate', 'rule', 'claim', 'release', 'assign', 'transfer', 'note', 'compensate', 'rate'];
+      'ship-replacement', 'declare-unrepairable', 'confirm-delivery', 'escalate', 'rule', 'claim', 'release', 'assign', 'transfer', 'note', 'compensate', 'retry-refund', 'rate'];
     for (const action of actions) {
       const operation = document.paths[`/v1/cases/{caseId}/${action}`]?.post;
       expect({ action, statuses: Object.keys(operation?.responses ?? {}) }).toEqual({

@@ -122,6 +122,8 @@ const ROUTES: Route[] = [
   caseAction('transfer', { agentId: 'agent-z' }, 'held')({ admin: 200 }),
   caseAction('note', { text: 'Checked the photos' }, 'held')({ agentOwn: 200, agentForeign: 404, arbitrator: 200, admin: 200 }),
   caseAction('compensate', { amount: 500, form: 'coupon' }, 'held')({ agentOwn: 200, agentForeign: 404 }),
+  // Nothing given up on a pending case: the roles that may retry are told it is not an action now.
+  caseAction('retry-refund', { refundId: 'no-such-refund' })({ agentOwn: 409, agentForeign: 404, admin: 409 }),
   {
     name: 'GET /v1/policies/platform',
     setup: 'pending',

@@ -475,6 +475,30 @@ describe('the refund worker against a payment centre that misbehaves', () => {
     expect((await refundEvents(caseId)).map((e) => e.type)).toEqual(['RefundIssued']);
   }, 30_000);
 
+  it('a Retry-After on the last try of an attempt goes with its RefundFailed: the next attempt waits that long, within the last back-off step', async () => {
+    const caseId = await refundingCase();
+    const refundId = (await caseState(caseId)).refunds[0].refundId;
+    // Busy on every try; on the last try the payment centre asks for 200 s, between the 30 s step and the 240 s last step.
+    provider.respondWith((_q, r) => answer(r, 503, { error: 'maintenance' }, { 'Retry-After': '200' }));
+
+    const job = await runOwedRefundJob(caseId);
+    expect({ tried: job?.attemptsMade, result: job?.returnvalue }).toEqual({ tried: JOB_OPTIONS.refunds.attempts, result: 'failed (attempt 1)' });
+    const failed = (await refundEvents(caseId)).find((e) => e.type === 'RefundFailed');
+    expect(failed?.data).toMatchObject({ refundId, attempt: 1, final: false, retryAfterMs: 200_000 });
+
+    const state = await caseState(caseId);
+    const [next] = pendingWork(state).filter((w) => w.queue === 'refunds');
+    expect(next.dueAt - Date.parse(state.updatedAt)).toBe(200_000);
+
+    // Asked for an hour: capped at the back-off's last step between attempts (4 min), as between tries.
+    provider.respondWith((_q, r) => answer(r, 429, { error: 'slow down' }, { 'Retry-After': '3600' }));
+    await queue.add('refunds', { caseId, dueAt: Date.now(), work: next.data } satisfies JobData, { ...JOB_OPTIONS.refunds, backoff: { type: 'fixed', delay: 10 }, jobId: next.key });
+    await finished(queue, next.key);
+    const later = await caseState(caseId);
+    const [third] = pendingWork(later).filter((w) => w.queue === 'refunds');
+    expect(third.dueAt - Date.parse(later.updatedAt)).toBe(240_000);
+  });
+
   it('the pickup worker waits as the carrier asks too (429 with Retry-After) before booking again under the case id', async () => {
     const caseId = await returnCase({ pickup: true });
     const booking: PickupBooking = { carrier: 'sf-express', trackingNumber: `SF${Date.now()}`, windowStart: hoursAgo(-20), windowEnd: hoursAgo(-26) };

@@ -19,7 +19,7 @@ export * from './case/state';
 export type { CaseContext } from './case/context';
 export { evolveCase, foldCase, approvedStatus, afterReceiptStatus, issuedRefunds } from './case/evolve';
 export { decideCase } from './case/decide';
-export { allowedActions, inAgentPool } from './case/allowed-actions';
+export { allowedActions, inAgentPool, inHolderQueue } from './case/allowed-actions';
 export { statusLabel, waitingFor, WAITING_FOR } from './case/labels';
 export { canSeeCase, heldByAnotherAgent } from './case/visibility';
 export { TRANSITIONS, fromStatuses, rolesFor, rowsFor, rowStartsFrom } from './case/transitions';

@@ -89,7 +89,9 @@ function checkInvariants(w: World): void {
     if (!isOpenStatus(c.status)) {
       for (const actor of actorList) {
         const allowed = allowedActions(c, actor, w.now, w.policy, w.buyerFlagged);
-        holds(allowed.every((a) => a === 'rate'), 'an ended case offers only a rating', allowed);
+        // ...and a person's retry of money given up, which outlives the case.
+        const givenUp = c.refunds.some((r) => r.status === 'failed');
+        holds(allowed.every((a) => a === 'rate' || (a === 'retry-refund' && givenUp)), 'an ended case offers only a rating, or a retry of a refund given up', allowed);
       }
       holds(Object.keys(c.deadlines).length === 0, 'an ended case has no deadline', c.deadlines);
     }
@@ -227,7 +229,11 @@ test('targeted histories reach every status and money path and keep every promis
           holds(decision.refusal.type === 'ActionNotAllowed', 'refused as not allowed', decision.refusal);
         }
       }
-      holds(isOpenStatus(before.status) || command.type === 'rate' || !decision.ok, 'an ended case takes only a rating', command.type);
+      holds(
+        isOpenStatus(before.status) || command.type === 'rate' || command.type === 'retry-refund' || !decision.ok,
+        'an ended case takes only a rating, or a retry of a refund given up',
+        command.type,
+      );
     }
     if (!decision.ok && decision.refusal.type === 'ActionNotAllowed') refusedAsNotAllowed += 1;
 

@@ -33,10 +33,12 @@ export type BusinessRule =
   | 'reason_required'
   | 'note_required'
   | 'refund_amount_required'
+  | 'refund_not_given_up'
   | 'tracking_number_in_use'
   | 'tracking_number_mismatch'
   | 'unknown_claim'
-  | 'unknown_line';
+  | 'unknown_line'
+  | 'unknown_refund';
 
 export type ForbiddenReason = 'held_by_another_agent' | 'above_authority_limit';
 

@@ -17,7 +17,17 @@ export type PendingWork =
       queue: 'refunds';
       caseId: string;
       dueAt: number;
-      data: { refundId: string; orderId: string; amount: number; currency: string; purpose: string; express: boolean; attempt: number };
+      data: {
+        refundId: string;
+        orderId: string;
+        amount: number;
+        currency: string;
+        purpose: string;
+        express: boolean;
+        attempt: number;
+        /** The attempt whose failure is final: REFUND_ATTEMPTS into the current series (absent on older jobs: REFUND_ATTEMPTS). */
+        lastAttempt?: number;
+      };
     }
   | { key: string; queue: 'insurance'; caseId: string; dueAt: number; data: { claimId: string; orderId: string; amount: number; currency: string } };
 
@@ -26,6 +36,22 @@ export const REFUND_ATTEMPTS = 5;
 /** Back-off between payment attempts: 30 s, 1 min, 2 min, 4 min, ... capped at 1 h. */
 export function refundRetryDelayMs(failedAttempts: number): number {
   return failedAttempts === 0 ? 0 : Math.min(30_000 * 2 ** (failedAttempts - 1), 3_600_000);
+}
+
+/** The longest wait between two attempts of one series: the back-off's last step (before the last attempt). */
+export const REFUND_LONGEST_WAIT_MS = refundRetryDelayMs(REFUND_ATTEMPTS - 1);
+
+/**
+ * The wait before the next attempt after `failedAttempts` of the series: the
+ * back-off, or longer when the payment centre asked for it (Retry-After on
+ * the failed attempt's last try), but never beyond the back-off's last step,
+ * as between the tries of one attempt: a wait of hours would park a refund
+ * past the series it has left.
+ */
+export function refundAttemptDelayMs(failedAttempts: number, retryAfterMs?: number): number {
+  const own = refundRetryDelayMs(failedAttempts);
+  if (failedAttempts === 0 || retryAfterMs === undefined) return own;
+  return Math.max(own, Math.min(retryAfterMs, REFUND_LONGEST_WAIT_MS));
 }
 
 /**
@@ -57,11 +83,13 @@ export function pendingWork(state: CaseState): PendingWork[] {
     if (refund.status !== 'pending') continue;
     const lastFailure = refund.failedAt?.at(-1);
     const from = Date.parse(lastFailure ?? state.updatedAt);
+    // A person's retry starts a new series; attempt numbers (and so keys) only ever grow.
+    const seriesStart = refund.seriesStart ?? 0;
     work.push({
       key: `refund-${refund.refundId}-a${refund.attempts}`,
       queue: 'refunds',
       caseId,
-      dueAt: from + refundRetryDelayMs(refund.attempts),
+      dueAt: from + refundAttemptDelayMs(refund.attempts - seriesStart, refund.retryAfterMs),
       data: {
         refundId: refund.refundId,
         orderId: state.orderId,
@@ -70,6 +98,7 @@ export function pendingWork(state: CaseState): PendingWork[] {
         purpose: refund.purpose,
         express: refund.express,
         attempt: refund.attempts + 1,
+        lastAttempt: seriesStart + REFUND_ATTEMPTS,
       },
     });
   }

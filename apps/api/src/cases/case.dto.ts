@@ -185,6 +185,14 @@ export class CompensateDto {
   note?: string;
 }
 
+export class RetryRefundDto {
+  @IdField({ description: 'The refund past its last attempt to send again (its id is kept: the payment centre pays it at most once)', example: 'c-9f2a-r4' })
+  refundId!: string;
+
+  @TextField({ optional: true, description: 'Why it is sent again (a new account, the bank fixed its side)' })
+  note?: string;
+}
+
 export class RateDto {
   @IntegerField(1, 5, { description: 'Satisfaction, 1 to 5', example: 5 })
   score!: number;

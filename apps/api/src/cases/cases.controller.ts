@@ -19,6 +19,7 @@ import {
   RateDto,
   RejectDto,
   RequestCaseDto,
+  RetryRefundDto,
   RuleDto,
   ShipReplacementDto,
   ShipReturnDto,
@@ -251,6 +252,11 @@ export class CasesController {
   @CaseActionRoute('compensate', 'Grant goodwill compensation (赔付) within the agent\'s authority and the case\'s cap')
   compensate(@CaseIdParam() caseId: string, @Body() body: CompensateDto, @Acting() acting: ActingCaller, @IfMatch() ifMatch?: number) {
     return this.act(caseId, { type: 'compensate', actor: acting.actor, data: definedFields(body) }, acting, ifMatch);
+  }
+
+  @CaseActionRoute('retry-refund', 'Send a refund given up after its last attempt to the payment centre again, same refundId (any status, ended cases too)')
+  retryRefund(@CaseIdParam() caseId: string, @Body() body: RetryRefundDto, @Acting() acting: ActingCaller, @IfMatch() ifMatch?: number) {
+    return this.act(caseId, { type: 'retry-refund', actor: acting.actor, data: definedFields(body) }, acting, ifMatch);
   }
 
   @CaseActionRoute('rate', 'Rate how the case was handled (满意度)')

@@ -291,6 +291,10 @@ export function commandFor(
       if (room < 1) return undefined;
       return { type: 'compensate', actor, data: { amount: Math.max(1, Math.floor((room * random.pick([10, 30, 50])) / 100)), form: random.pick(COMPENSATION_FORMS), note: 'goodwill for the trouble' } };
     }
+    case 'retry-refund': {
+      const givenUp = c.refunds.find((r) => r.status === 'failed');
+      return givenUp ? { type: 'retry-refund', actor, data: { refundId: givenUp.refundId, note: 'the buyer gave a new account' } } : undefined;
+    }
     case 'rate':
       return { type: 'rate', actor, data: rating(c, random) };
     case 'deadline-passed':

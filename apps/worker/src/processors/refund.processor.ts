@@ -17,7 +17,10 @@ type RefundWork = Extract<PendingWork, { queue: 'refunds' }>;
  * callback. An attempt the payment centre refuses, or cannot be reached for
  * through every retry, is recorded as `RefundFailed`; the next attempt is a
  * job of its own after a back-off, and after REFUND_ATTEMPTS the failure is
- * final and the case goes to the agent pool.
+ * final and the case goes to the agent pool. A Retry-After on the last try
+ * goes with the failure, so the next attempt's job waits for it too. An
+ * agent's `retry-refund` starts a new series under the same refundId; the
+ * job says which attempt ends it (`lastAttempt`).
  */
 @Processor('refunds', { concurrency: 32, name: WORKER_NAME, ...STALLED_JOBS })
 export class RefundProcessor extends WorkerHost {
@@ -35,7 +38,8 @@ export class RefundProcessor extends WorkerHost {
     const { caseId, work } = job.data;
     const notOwed = await this.notOwed(job);
     if (notOwed) return `not sent: ${notOwed}`;
-    if (work.attempt > REFUND_ATTEMPTS) return this.recordFailure(job, `gave up after ${REFUND_ATTEMPTS} attempts`, true);
+    const lastAttempt = work.lastAttempt ?? REFUND_ATTEMPTS;
+    if (work.attempt > lastAttempt) return this.recordFailure(job, `gave up after ${REFUND_ATTEMPTS} attempts`, true);
     try {
       const accepted = await this.payments.submitRefund({
         refundId: work.refundId,
@@ -48,9 +52,11 @@ export class RefundProcessor extends WorkerHost {
       });
       return `submitted${accepted.providerRef ? ` (${accepted.providerRef})` : ''}`;
     } catch (error) {
-      if (error instanceof ProviderRejectedError) return this.recordFailure(job, error.message, work.attempt >= REFUND_ATTEMPTS);
+      if (error instanceof ProviderRejectedError) return this.recordFailure(job, error.message, work.attempt >= lastAttempt);
       const lastTry = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      if (error instanceof ProviderRetryableError && lastTry) return this.recordFailure(job, error.message, work.attempt >= REFUND_ATTEMPTS);
+      if (error instanceof ProviderRetryableError && lastTry) {
+        return this.recordFailure(job, error.message, work.attempt >= lastAttempt, error.retryAfterMs);
+      }
       waitAsProviderAsks(job, error);
       throw error;
     }
@@ -81,11 +87,13 @@ export class RefundProcessor extends WorkerHost {
   }
 
   /** Known by its attempt number, so the same failure recorded twice (a retried job) counts once. */
-  private async recordFailure(job: Job<JobData<RefundWork>>, error: string, final: boolean): Promise<string> {
+  private async recordFailure(job: Job<JobData<RefundWork>>, error: string, final: boolean, retryAfterMs?: number): Promise<string> {
     const { caseId, work } = job.data;
+    const data = { refundId: work.refundId, error: error.slice(0, 500), attempt: work.attempt, final };
     const outcome = await this.commands.execute(
       caseId,
-      { type: 'refund-failed', actor: INTEGRATION_ACTOR, data: { refundId: work.refundId, error: error.slice(0, 500), attempt: work.attempt, final } },
+      // A final failure waits for a person, not for the payment centre: its Retry-After has no next attempt to delay.
+      { type: 'refund-failed', actor: INTEGRATION_ACTOR, data: final || retryAfterMs === undefined ? data : { ...data, retryAfterMs } },
       job.id ?? '',
     );
     return outcome.kind === 'done' ? `failed (attempt ${work.attempt}${final ? ', final' : ''})` : `failure not recorded: ${outcome.reason}`;

@@ -6,7 +6,7 @@ import type { CaseState } from './state';
 import { TRANSITIONS, rowStartsFrom } from './transitions';
 import { canSeeCase, heldByAnotherAgent } from './visibility';
 
-export { inAgentPool } from './guards';
+export { inAgentPool, inHolderQueue } from './guards';
 
 /**
  * The user actions the caller may take now: rows matching the status and the

@@ -49,6 +49,7 @@ export type Assign = Command<'assign', { agentId: string }>;
 export type Transfer = Command<'transfer', { agentId: string }>;
 export type Note = Command<'note', { text: string }>;
 export type Compensate = Command<'compensate', { amount: number; form: CompensationForm; note?: string }>;
+export type RetryRefund = Command<'retry-refund', { refundId: string; note?: string }>;
 export type Rate = Command<'rate', { score: number; nps?: number; comment?: string }>;
 
 // System and integration commands: timers, bookings and callbacks.
@@ -63,7 +64,7 @@ export type ReplacementDeliveredCallback = Command<'replacement-delivered', { tr
 export type RefundSettledCallback = Command<'refund-settled', { refundId: string; providerRef?: string; at: string }>;
 export type RefundFailedCallback = Command<
   'refund-failed',
-  { refundId: string; error?: string; attempt: number; final: boolean; at?: string }
+  { refundId: string; error?: string; attempt: number; final: boolean; at?: string; retryAfterMs?: number }
 >;
 export type ShippingInsurancePaidCallback = Command<'shipping-insurance-paid', { claimId: string; amount: number }>;
 
@@ -90,6 +91,7 @@ export type UserCaseCommand =
   | Transfer
   | Note
   | Compensate
+  | RetryRefund
   | Rate;
 
 export type SystemCaseCommand =
@@ -131,6 +133,7 @@ export const CASE_ACTIONS = [
   'transfer',
   'note',
   'compensate',
+  'retry-refund',
   'rate',
 ] as const satisfies readonly CaseAction[];
 

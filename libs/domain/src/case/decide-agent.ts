@@ -1,5 +1,5 @@
 import { broken, type Decision } from '../refusal';
-import type { Assign, Claim, Compensate, Note, Release, Transfer } from './commands';
+import type { Assign, Claim, Compensate, Note, Release, RetryRefund, Transfer } from './commands';
 import type { CaseContext } from './context';
 import type { CaseEvent } from './events';
 import { Outcome, compact } from './outcome';
@@ -47,4 +47,19 @@ export const compensate: Handler<Compensate> = (c, { data }, ctx) => {
   });
   outcome.issueRefund(data.amount, 'compensation');
   return outcome.decision();
+};
+
+/**
+ * Sends a refund the payment workers gave up on once more, under its own
+ * refundId: the payment centre pays an id at most once, and the order still
+ * holds the money reserved for it (a final failure releases nothing), so a
+ * retry can neither pay twice nor pay beyond what the order refunds.
+ */
+export const retryRefund: Handler<RetryRefund> = (c, { actor, data }, ctx) => {
+  const refund = c.refunds.find((r) => r.refundId === data.refundId);
+  if (!refund) return broken('unknown_refund', `no refund ${data.refundId} on this case`);
+  if (refund.status !== 'failed') return broken('refund_not_given_up', `refund ${refund.refundId} is ${refund.status}, not given up`);
+  return new Outcome(c, ctx)
+    .add({ type: 'RefundRetried', data: compact({ refundId: refund.refundId, by: actor.id, note: data.note }) })
+    .decision();
 };

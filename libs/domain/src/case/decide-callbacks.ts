@@ -187,8 +187,10 @@ export const refundFailed: Handler<RefundFailedCallback> = (c, { data }, ctx) =>
   if (repeated) return accept([]);
   // A new failure counted from an older view of the case (a racing report) is still the next attempt.
   const attempt = Math.max(data.attempt, refund.attempts + 1);
+  // A wait that is not a whole positive number of milliseconds says nothing the back-off does not.
+  const retryAfterMs = Number.isSafeInteger(data.retryAfterMs) && (data.retryAfterMs ?? 0) > 0 ? data.retryAfterMs : undefined;
   return new Outcome(c, ctx)
-    .add({ type: 'RefundFailed', data: compact({ refundId: refund.refundId, error: data.error, attempt, final: data.final, at }) })
+    .add({ type: 'RefundFailed', data: compact({ refundId: refund.refundId, error: data.error, attempt, final: data.final, at, retryAfterMs }) })
     .decision();
 };
 

@@ -80,6 +80,8 @@ export function decideCase(state: CaseState, command: CaseCommand, ctx: CaseCont
       return agent.note(c, command, ctx);
     case 'compensate':
       return agent.compensate(c, command, ctx);
+    case 'retry-refund':
+      return agent.retryRefund(c, command, ctx);
     case 'deadline-passed':
       return callbacks.deadlinePassed(c, command, ctx);
     case 'schedule-pickup':

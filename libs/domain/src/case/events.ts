@@ -74,7 +74,17 @@ export type ReturnInspectionFailed = Event<'ReturnInspectionFailed', { note?: st
 export type ExpressRefundGranted = Event<'ExpressRefundGranted', { refundId: string; amount: number }>;
 export type RefundIssued = Event<'RefundIssued', { refundId: string; amount: number; purpose: RefundPurpose; express: boolean }>;
 export type RefundSettled = Event<'RefundSettled', { refundId: string; providerRef?: string; at: string }>;
-export type RefundFailed = Event<'RefundFailed', { refundId: string; error?: string; attempt: number; final: boolean; at?: string }>;
+/**
+ * `retryAfterMs`: how long the payment centre asked to be left alone
+ * (Retry-After) on the attempt's last try; the next attempt waits at least
+ * that long, within the back-off's last step.
+ */
+export type RefundFailed = Event<
+  'RefundFailed',
+  { refundId: string; error?: string; attempt: number; final: boolean; at?: string; retryAfterMs?: number }
+>;
+/** A person sends a refund given up for good again: same refundId, a fresh series of attempts. */
+export type RefundRetried = Event<'RefundRetried', { refundId: string; by: string; note?: string }>;
 export type ShippingInsuranceClaimed = Event<'ShippingInsuranceClaimed', { claimId: string; amount: number }>;
 export type ShippingInsurancePaid = Event<'ShippingInsurancePaid', { claimId: string; amount: number }>;
 export type ReplacementShipped = Event<'ReplacementShipped', { carrier: string; trackingNumber: string; shippedAt: string }>;
@@ -130,6 +140,7 @@ export type CaseEvent =
   | RefundIssued
   | RefundSettled
   | RefundFailed
+  | RefundRetried
   | ShippingInsuranceClaimed
   | ShippingInsurancePaid
   | ReplacementShipped
@@ -172,7 +183,7 @@ const CASE_EVENT_TYPE_SET: Record<CaseEventType, true> = {
   MerchantCounterOffered: true, OfferAccepted: true, OfferDeclined: true, OfferLapsed: true, CaseAmended: true,
   CaseWithdrawn: true, CaseUrged: true, DeadlineSet: true, PickupScheduled: true, ReturnShipped: true,
   ReturnCollected: true, ReturnDelivered: true, ReturnReceived: true, ReturnInspectionFailed: true,
-  ExpressRefundGranted: true, RefundIssued: true, RefundSettled: true, RefundFailed: true,
+  ExpressRefundGranted: true, RefundIssued: true, RefundSettled: true, RefundFailed: true, RefundRetried: true,
   ShippingInsuranceClaimed: true, ShippingInsurancePaid: true, ReplacementShipped: true, ReplacementDelivered: true,
   RepairDeclaredUnrepairable: true, CaseEscalated: true, ArbitrationRuled: true, CaseClaimed: true, CaseReleased: true,
   CaseAssigned: true, CaseTransferred: true, CaseNoteAdded: true, CompensationGranted: true, SatisfactionRated: true,

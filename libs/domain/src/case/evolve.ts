@@ -185,11 +185,22 @@ export function evolveCase(state: CaseState, event: RecordedCaseEvent): CaseStat
               attempts: Math.max(r.attempts, d.attempt),
               lastError: d.error,
               status: d.final ? ('failed' as const) : r.status,
+              retryAfterMs: d.retryAfterMs,
               ...(d.at !== undefined ? { failedAt: [...(r.failedAt ?? []), d.at] } : {}),
             }
           : r,
       );
       return { ...c, refunds, needsAgent: d.final ? 'refund_failed' : c.needsAgent };
+    }
+    case 'RefundRetried': {
+      const d = event.data;
+      // Back to outstanding under the same id; attempt numbers go on from where they stopped.
+      const refunds = c.refunds.map((r) =>
+        r.refundId === d.refundId && r.status === 'failed'
+          ? { ...r, status: 'pending' as const, seriesStart: r.attempts, retryAfterMs: undefined }
+          : r,
+      );
+      return { ...c, refunds, needsAgent: refunds.some((r) => r.status === 'failed') ? 'refund_failed' : undefined };
     }
     case 'ShippingInsuranceClaimed':
       return { ...c, insuranceClaim: { claimId: event.data.claimId, amount: event.data.amount, paid: false } };

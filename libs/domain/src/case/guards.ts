@@ -14,14 +14,30 @@ export interface GuardContext {
 
 type Guard = (c: AfterSalesCase, g: GuardContext) => boolean;
 
+/** A refund the payment workers gave up on and that has not settled since: money owed that only a person moves again. */
+export const refundGivenUp = (c: AfterSalesCase): boolean => c.refunds.some((r) => r.status === 'failed');
+
 /**
  * The agent pool of the case's business line (DOMAIN.md, *Agent work*): an
- * unheld open case that needs a person — escalated, a refund past its last
- * attempt, or a flagged buyer.
+ * unheld case that needs a person — escalated, a refund past its last
+ * attempt, or a flagged buyer. A refund given up keeps the case there in any
+ * status, an ended one too (a payout outlives its case), until it is retried
+ * or settles: nobody else would ever see it.
  */
 export function inAgentPool(c: AfterSalesCase, buyerFlagged: boolean): boolean {
-  if (c.assignee !== undefined || c.status === 'completed' || c.status === 'closed') return false;
-  return c.status === 'escalated' || c.needsAgent === 'refund_failed' || buyerFlagged;
+  if (c.assignee !== undefined) return false;
+  if (refundGivenUp(c)) return true;
+  if (c.status === 'completed' || c.status === 'closed') return false;
+  return c.status === 'escalated' || buyerFlagged;
+}
+
+/**
+ * Whether a held case stays in its holder's queue (`/mine`): while it is
+ * open, and after it ended while a refund on it is given up — the holder is
+ * then the one person who sees it (a held case is not in the pool).
+ */
+export function inHolderQueue(c: AfterSalesCase): boolean {
+  return (c.status !== 'completed' && c.status !== 'closed') || refundGivenUp(c);
 }
 
 export const GUARDS: Readonly<Record<GuardName, Guard>> = {
@@ -44,6 +60,7 @@ export const GUARDS: Readonly<Record<GuardName, Guard>> = {
   notWithdrawn: (c) => c.closedReason !== 'withdrawn',
   notRated: (c) => !c.rated,
   refundOutstanding: (c) => c.refunds.some((r) => r.status !== 'settled'),
+  refundGivenUp,
   insuranceClaimPending: (c) => c.insuranceClaim !== undefined && !c.insuranceClaim.paid,
 };
 

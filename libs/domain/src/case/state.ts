@@ -43,6 +43,14 @@ export interface CaseRefund {
   lastError?: string;
   /** When each failed attempt happened, as the payment centre said: a repeated report is known by it. */
   failedAt?: string[];
+  /**
+   * Failed attempts before the current series: a person's retry (RefundRetried)
+   * starts a new series of attempts while attempt numbers keep counting up,
+   * so a late report of an earlier attempt is still known as a repeat.
+   */
+  seriesStart?: number;
+  /** The wait the payment centre asked for on the last failed attempt (Retry-After). */
+  retryAfterMs?: number;
 }
 
 export interface InsuranceClaim {

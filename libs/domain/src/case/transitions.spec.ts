@@ -33,7 +33,7 @@ import {
   scenarioWorld,
 } from '../testing';
 import { iso } from '../time';
-import { inAgentPool } from './allowed-actions';
+import { allowedActions, inAgentPool, inHolderQueue } from './allowed-actions';
 import { CASE_ACTIONS, SYSTEM_COMMAND_TYPES, type CaseCommand } from './commands';
 import type { CaseContext } from './context';
 import { decideCase } from './decide';
@@ -97,6 +97,13 @@ const inRepair = () =>
   inTransit({ kind: 'repair', reason: 'quality_defect' }).run(act('confirm-receipt', merchant, { inspection: 'passed' }));
 const replacementInTransit = () => awaitingReplacement().run(act('ship-replacement', merchant, { carrier: 'SF', trackingNumber: 'RP-1' }));
 const escalated = () => rejected().run(act('escalate', buyer, { reason: 'the tee is fine' }));
+/** An agent's payout on a case the buyer let lapse, then given up by the payment workers after the case closed; nobody holds it. */
+const closedWithPayoutGivenUp = () => {
+  const w = negotiating().run(act('claim', agent), act('compensate', agent, { amount: 300, form: 'cash' }), act('release', agent));
+  w.advance(48 * HOUR).run(deadline('buyerOfferResponse', at(48 * HOUR)));
+  expect(w.case().status).toBe('closed');
+  return w.run(act('refund-failed', integration, { refundId: lastRefundId(w), error: 'account closed', attempt: 5, final: true }));
+};
 const when = (w: World, command: Parameters<ReturnType<typeof given>['when']>[0]) => given(w.events('c1')).when(command, w.ctx());
 
 describe('transition table', () => {
@@ -392,6 +399,15 @@ describe('transition table', () => {
     });
     w.run(act('refund-failed', integration, { refundId: id, attempt: 1, final: false }));
     when(w, act('refund-failed', integration, { refundId: id, attempt: 1, final: false })).thenNothing();
+    // The payment centre's Retry-After goes with the failure; a wait that is no whole positive number is left out.
+    when(w, act('refund-failed', integration, { refundId: id, attempt: 2, final: false, retryAfterMs: 90_000 })).then({
+      type: 'RefundFailed',
+      data: { refundId: id, attempt: 2, final: false, retryAfterMs: 90_000 },
+    });
+    when(w, act('refund-failed', integration, { refundId: id, attempt: 2, final: false, retryAfterMs: -5 })).then({
+      type: 'RefundFailed',
+      data: { refundId: id, attempt: 2, final: false },
+    });
     const state = when(w, act('refund-failed', integration, { refundId: id, attempt: 5, final: true })).thenTypes('RefundFailed');
     expect(state).toMatchObject({ status: 'refunding', needsAgent: 'refund_failed', refunds: [{ status: 'failed', attempts: 5 }] });
   });
@@ -554,6 +570,49 @@ describe('transition table', () => {
     expect(granted?.type === 'CompensationGranted' && issued?.type === 'RefundIssued' && granted.data.refundId === issued.data.refundId).toBe(true);
   });
 
+  row('retry-refund', () => {
+    const w = closedWithPayoutGivenUp();
+    const payout = lastRefundId(w);
+    const state = when(w, act('retry-refund', agent, { refundId: payout, note: 'new account details' })).then({
+      type: 'RefundRetried',
+      data: { refundId: payout, by: agent.id, note: 'new account details' },
+    });
+    // Outstanding again, same id, a fresh series counted on from the attempts already made; nothing more needs a person.
+    expect(state).toMatchObject({ status: 'closed', refunds: [{ refundId: payout, status: 'pending', attempts: 5, seriesStart: 5 }] });
+    expect(state.status !== 'none' && state.needsAgent).toBeUndefined();
+    when(w, act('retry-refund', admin, { refundId: payout })).thenTypes('RefundRetried');
+  });
+
+  test('retry-refund is refused, appending nothing, unless that refund was given up and the caller may act on the case', () => {
+    const w = closedWithPayoutGivenUp();
+    const payout = lastRefundId(w);
+    when(w, act('retry-refund', agent, { refundId: 'c1-r99' })).thenRefused('unknown_refund');
+    when(w, act('retry-refund', buyer, { refundId: payout })).thenRefused('RoleNotPermitted');
+    when(w, act('retry-refund', merchant, { refundId: payout })).thenRefused('RoleNotPermitted');
+    when(w, act('retry-refund', arbitrator, { refundId: payout })).thenRefused('RoleNotPermitted');
+    when(w, act('retry-refund', ACTORS.foreignAgent, { refundId: payout })).thenRefused('NotFound');
+
+    // Held by one agent: another gets 403, the holder and admins may retry.
+    const held = refunding();
+    const refund = lastRefundId(held);
+    held.run(act('refund-failed', integration, { refundId: refund, attempt: 5, final: true }), act('claim', agent));
+    when(held, act('retry-refund', agent2, { refundId: refund })).thenRefused('held_by_another_agent');
+    when(held, act('retry-refund', agent, { refundId: refund })).thenTypes('RefundRetried');
+    when(held, act('retry-refund', admin, { refundId: refund })).thenTypes('RefundRetried');
+
+    // Nothing given up (retried already, still being tried, or paid): not an action now.
+    w.run(act('retry-refund', agent, { refundId: payout }));
+    when(w, act('retry-refund', agent, { refundId: payout })).thenRefused('ActionNotAllowed');
+    when(refunding(), act('retry-refund', admin, { refundId: lastRefundId(refunding()) })).thenRefused('ActionNotAllowed');
+
+    // One refund given up, another not: only the given-up one can be retried.
+    const two = refunding();
+    const goods = lastRefundId(two);
+    two.run(act('claim', agent), act('compensate', agent, { amount: 300, form: 'cash' }));
+    two.run(act('refund-failed', integration, { refundId: lastRefundId(two), attempt: 5, final: true }));
+    when(two, act('retry-refund', agent, { refundId: goods })).thenRefused('refund_not_given_up');
+  });
+
   row('rate', () => {
     const done = refunding();
     done.run(settled(lastRefundId(done), at(HOUR)));
@@ -627,6 +686,55 @@ describe('agent work (DOMAIN.md, *Agent work*)', () => {
     expect(inAgentPool(w.case(), false)).toBe(true);
     when(w, act('note', agent, { text: 'asked the bank' })).thenTypes('CaseNoteAdded');
     when(w, act('compensate', agent, { amount: 300, form: 'balance' })).thenTypes('CompensationGranted', 'RefundIssued');
+  });
+
+  test('a refund given up on an ended case keeps it in the pool until a person retries it or it settles', () => {
+    const w = closedWithPayoutGivenUp();
+    const payout = lastRefundId(w);
+    expect(inAgentPool(w.case(), false)).toBe(true);
+    // Only the retry is open to the agent on the closed case.
+    expect(allowedActions(w.state(), agent, w.now, w.policy)).toEqual(['retry-refund']);
+    w.run(act('retry-refund', agent, { refundId: payout }));
+    expect(inAgentPool(w.case(), false)).toBe(false);
+    expect(allowedActions(w.state(), agent, w.now, w.policy)).toEqual([]);
+    // Given up once more, back in the pool; a late settlement takes it out for good.
+    w.run(act('refund-failed', integration, { refundId: payout, attempt: 10, final: true }));
+    expect(inAgentPool(w.case(), false)).toBe(true);
+    w.run(settled(payout, at(50 * HOUR)));
+    expect(inAgentPool(w.case(), false)).toBe(false);
+    // A completed case the same way; an ended case with nothing given up stays out, flagged buyer or not.
+    const done = replacementInTransit();
+    done.run(act('claim', agent), act('compensate', agent, { amount: 300, form: 'cash' }), act('release', agent), act('confirm-delivery', buyer));
+    done.run(act('refund-failed', integration, { refundId: lastRefundId(done), attempt: 5, final: true }));
+    expect(done.case().status).toBe('completed');
+    expect(inAgentPool(done.case(), false)).toBe(true);
+    expect(inAgentPool(pending().run(act('withdraw', buyer)).case(), true)).toBe(false);
+  });
+
+  test('an ended case its agent still holds stays in that agent\'s queue while a refund on it is given up', () => {
+    const w = negotiating().run(act('claim', agent), act('compensate', agent, { amount: 300, form: 'cash' }));
+    w.advance(48 * HOUR).run(deadline('buyerOfferResponse', at(48 * HOUR)));
+    expect(inHolderQueue(w.case())).toBe(false);
+    w.run(act('refund-failed', integration, { refundId: lastRefundId(w), attempt: 5, final: true }));
+    expect(w.case()).toMatchObject({ status: 'closed', assignee: agent.id });
+    expect(inAgentPool(w.case(), false)).toBe(false);
+    expect(inHolderQueue(w.case())).toBe(true);
+    expect(allowedActions(w.state(), agent, w.now, w.policy)).toEqual(['retry-refund']);
+    when(w, act('retry-refund', agent2, { refundId: lastRefundId(w) })).thenRefused('held_by_another_agent');
+    w.run(act('retry-refund', agent, { refundId: lastRefundId(w) }));
+    expect(inHolderQueue(w.case())).toBe(false);
+  });
+
+  test('retrying one of two refunds given up leaves the case in the pool', () => {
+    const w = refunding();
+    const goods = lastRefundId(w);
+    w.run(act('claim', agent), act('compensate', agent, { amount: 300, form: 'cash' }), act('release', agent));
+    const payout = lastRefundId(w);
+    w.run(act('refund-failed', integration, { refundId: goods, attempt: 5, final: true }));
+    w.run(act('refund-failed', integration, { refundId: payout, attempt: 5, final: true }));
+    w.run(act('retry-refund', agent, { refundId: goods }));
+    expect(w.case().needsAgent).toBe('refund_failed');
+    expect(inAgentPool(w.case(), false)).toBe(true);
   });
 
   test('claim stays open to any unheld open case of the line; assign to any open case', () => {

@@ -27,6 +27,7 @@ export type GuardName =
   | 'notWithdrawn'
   | 'notRated'
   | 'refundOutstanding'
+  | 'refundGivenUp'
   | 'insuranceClaimPending';
 
 export type Next = CaseStatus | 'unchanged';
@@ -217,6 +218,11 @@ export const TRANSITIONS: readonly TransitionRow[] = [
     from: 'any-open', actors: ['agent'], action: 'compensate', guards: ['agentHoldsOrPool'],
     condition: "held or in the pool; amount ≤ the agent's authority (else 403); with earlier payouts ≤ compensationCap", next: ['unchanged'],
     events: ['CompensationGranted', 'RefundIssued'],
+  },
+  {
+    from: 'any', actors: ['agent', 'admin'], action: 'retry-refund', guards: ['refundGivenUp', 'agentHoldsOrPool'],
+    condition: 'the refund is past its last attempt and unsettled; agents: held or in the pool; ended cases too',
+    next: ['unchanged'], events: ['RefundRetried'],
   },
   {
     from: ['completed', 'closed'], actors: ['buyer'], action: 'rate', guards: ['notWithdrawn', 'notRated'],

@@ -152,6 +152,7 @@ const ACTION_WEIGHTS: Partial<Record<CaseCommand['type'], number>> = {
   transfer: 0.3,
   note: 0.3,
   compensate: 0.8,
+  'retry-refund': 0.5,
 };
 
 const people: readonly Actor[] = [ACTORS.buyer, ACTORS.merchant, ACTORS.agent, ACTORS.agent2, ACTORS.arbitrator, ACTORS.admin];
@@ -218,6 +219,10 @@ export function payloadFor(w: World, state: CaseState, type: CaseCommand['type']
       if (room < 1) return undefined;
       return command('compensate', { amount: Math.max(1, Math.floor(room * choose([0.1, 0.4, 1]))), form: choose(COMPENSATION_FORMS) });
     }
+    case 'retry-refund': {
+      const givenUp = c?.refunds.filter((r) => r.status === 'failed') ?? [];
+      return givenUp.length === 0 ? undefined : command('retry-refund', { refundId: choose(givenUp).refundId });
+    }
     case 'deadline-passed': {
       const running = Object.entries(c?.deadlines ?? {});
       if (running.length === 0) return undefined;
@@ -238,8 +243,8 @@ export function payloadFor(w: World, state: CaseState, type: CaseCommand['type']
       const refund = choose(open);
       if (type === 'refund-settled') return command('refund-settled', { refundId: refund.refundId, providerRef: `pay-${seed}`, at });
       const attempt = refund.attempts + 1;
-      // The worker gives up after its third attempt: the case goes to the agent pool.
-      return command('refund-failed', { refundId: refund.refundId, error: 'bank down', attempt, final: attempt >= 3 });
+      // The worker gives up after its third attempt (now and then at once): the case goes to the agent pool.
+      return command('refund-failed', { refundId: refund.refundId, error: 'bank down', attempt, final: attempt >= 3 || seed % 5 === 0 });
     }
     case 'shipping-insurance-paid':
       return c?.insuranceClaim ? command('shipping-insurance-paid', { claimId: c.insuranceClaim.claimId, amount: c.insuranceClaim.amount }) : undefined;
@@ -267,7 +272,9 @@ function awaited(c: AfterSalesCase): { type: CaseCommand['type']; actor: Actor; 
   const { system, integration } = ACTORS;
   for (let i = 0; i < Object.keys(c.deadlines).length; i += 1) out.push({ type: 'deadline-passed', actor: system, weight: 1.2 });
   if (c.refunds.some((r) => r.status === 'pending')) {
-    out.push({ type: 'refund-settled', actor: integration, weight: 3 }, { type: 'refund-failed', actor: integration, weight: 1.2 });
+    // A refund that failed once tends to fail again (a closed account): enough of them reach the last attempt and a person.
+    const failedBefore = c.refunds.some((r) => r.status === 'pending' && r.attempts > 0);
+    out.push({ type: 'refund-settled', actor: integration, weight: 3 }, { type: 'refund-failed', actor: integration, weight: failedBefore ? 3 : 1.2 });
   } else if (c.refunds.some((r) => r.status === 'failed')) {
     out.push({ type: 'refund-settled', actor: integration, weight: 0.5 });
   }

@@ -49,7 +49,7 @@ function randomActor(step: HistoryStep, type: CaseCommand['type']): Actor {
 function candidates(w: World, caseId: string): { type: CaseCommand['type']; actor: Actor }[] {
   const state = w.state(caseId);
   const out: { type: CaseCommand['type']; actor: Actor }[] = [];
-  const agentWork = ['claim', 'release', 'assign', 'transfer', 'note', 'compensate'];
+  const agentWork = ['claim', 'release', 'assign', 'transfer', 'note', 'compensate', 'retry-refund'];
   for (const actor of actorList) {
     for (const type of allowedActions(state, actor, w.now, w.policy, w.buyerFlagged)) {
       // Steps that move the case along are tried more often than desk work.
@@ -131,6 +131,8 @@ export function buildHistoryCommand(w: World, step: HistoryStep): { command: Cas
         return { text: 'called' };
       case 'compensate':
         return { amount: step.amount, form: pick(COMPENSATION_FORMS) };
+      case 'retry-refund':
+        return { refundId, note: step.flag ? 'the buyer gave a new account' : undefined };
       case 'rate':
         return { score: (step.pick % 6) + 1, nps: step.flag ? step.amount % 12 : undefined };
       case 'deadline-passed': {

@@ -1,4 +1,4 @@
-import { inAgentPool, initialCaseState, isOpenStatus, type AfterSalesCase, type CaseState } from '@aftersales/domain';
+import { inAgentPool, inHolderQueue, initialCaseState, type AfterSalesCase, type CaseState } from '@aftersales/domain';
 import type { StoredEvent } from '@aftersales/event-store';
 import { lookupChunks, upsertRows, type UpsertSpec } from '../store/row-statements';
 import type { AgentQueueRow } from '../store/tables';
@@ -49,7 +49,8 @@ export interface AgentQueueLoaded {
  */
 export const agentQueueProjection = defineProjection<AgentQueueLoaded>({
   name: AGENT_QUEUE,
-  version: 1,
+  // 2: a refund given up keeps an ended case in the pool, or in its holder's queue.
+  version: 2,
   eventTypes: [...CASE_EVENT_TYPES, ...BUYER_EVENT_TYPES],
   tables: ['rm_agent_queue', 'rm_agent_queue_buyers'],
 
@@ -149,7 +150,7 @@ export function agentQueueRow(c: AfterSalesCase, buyerFlagged: boolean): AgentQu
     status: c.status,
     priority: c.priority,
     assignee: c.assignee ?? null,
-    open: isOpenStatus(c.status) ? 1 : 0,
+    open: inHolderQueue(c) ? 1 : 0,
     in_pool: inAgentPool(c, buyerFlagged) ? 1 : 0,
     requested_at: c.requestedAt,
     waiting_since: c.statusSince,

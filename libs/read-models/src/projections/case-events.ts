@@ -26,6 +26,7 @@ export const CASE_EVENT_TYPES = [
   'RefundIssued',
   'RefundSettled',
   'RefundFailed',
+  'RefundRetried',
   'ShippingInsuranceClaimed',
   'ShippingInsurancePaid',
   'ReplacementShipped',

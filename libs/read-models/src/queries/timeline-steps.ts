@@ -32,6 +32,7 @@ const STEPS: Record<CaseEventType, { label: string; buyer?: true; staffOnly?: tr
   RefundIssued: { label: 'Refund sent to the payment centre', buyer: true },
   RefundSettled: { label: 'Money returned', buyer: true },
   RefundFailed: { label: 'Refund attempt failed' },
+  RefundRetried: { label: 'Refund sent again by staff' },
   ShippingInsuranceClaimed: { label: 'Return shipping fee claimed', buyer: true },
   ShippingInsurancePaid: { label: 'Return shipping fee paid', buyer: true },
   ReplacementShipped: { label: 'Item shipped to the buyer', buyer: true },

@@ -86,7 +86,7 @@ export interface AgentQueueRow {
   status: string;
   priority: number;
   assignee: string | null;
-  /** 1 while the case is open (not completed or closed). */
+  /** 1 while the case is in its holder's queue: open (not completed or closed), or ended with a refund given up (`inHolderQueue`). */
   open: number;
   /** 1 while the domain's `inAgentPool` holds for the case and its buyer's flag. */
   in_pool: number;

@@ -62,6 +62,7 @@ const SUBSCRIBABLE: Record<CaseEventType, boolean> = {
   RefundIssued: true,
   RefundSettled: true,
   RefundFailed: true,
+  RefundRetried: true,
   ShippingInsuranceClaimed: true,
   ShippingInsurancePaid: true,
   ReplacementShipped: true,
