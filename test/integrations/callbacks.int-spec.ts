@@ -249,6 +249,21 @@ describe('signed integration callbacks', () => {
       return opened.body.caseId as string;
     }
 
+    /** The pickup worker's booking, as the system records it (the courier's number comes from the logistics port). */
+    async function pickupBooked(caseId: string, trackingNumber: string): Promise<void> {
+      await api.app.get(CommandBus).execute(
+        new ExecuteCaseCommand(
+          caseId,
+          {
+            type: 'schedule-pickup',
+            actor: { role: 'system', id: 'pickups' },
+            data: { carrier: 'sf', trackingNumber, windowStart: new Date().toISOString(), windowEnd: new Date(Date.now() + 3_600_000).toISOString() },
+          },
+          { actor: { role: 'system', id: 'pickups' }, channel: 'api', correlationId: `pickup-${trackingNumber}` },
+        ),
+      );
+    }
+
     it('a number another open case registered is refused with 422 and the scans stay with the first case', async () => {
       const victim = await returnInTransit('RET-700');
       const attackerToken = await token({ sub: 'u-attacker', role: 'buyer' });
@@ -287,17 +302,7 @@ describe('signed integration callbacks', () => {
 
     it('a number becomes free once its case has ended, and its scans then go to the case that took it', async () => {
       const first = await awaitingReturn(t.buyer, 'u-buyer', true);
-      await api.app.get(CommandBus).execute(
-        new ExecuteCaseCommand(
-          first,
-          {
-            type: 'schedule-pickup',
-            actor: { role: 'system', id: 'pickups' },
-            data: { carrier: 'sf', trackingNumber: 'PICK-730', windowStart: new Date().toISOString(), windowEnd: new Date(Date.now() + 3_600_000).toISOString() },
-          },
-          { actor: { role: 'system', id: 'pickups' }, channel: 'api', correlationId: 'pickup-730' },
-        ),
-      );
+      await pickupBooked(first, 'PICK-730');
       const second = await awaitingReturn(t.buyer, 'u-buyer');
       const taken = await api.call('post', `/v1/cases/${second}/ship-return`, t.buyer, { carrier: 'sf', trackingNumber: 'PICK-730' });
       expect({ status: taken.status, rule: taken.body.rule }).toEqual({ status: 422, rule: 'tracking_number_in_use' });
@@ -311,17 +316,7 @@ describe('signed integration callbacks', () => {
 
     it('a scan that arrives while the index still shows the number with the ended case waits for the index and goes to the case that took it', async () => {
       const first = await awaitingReturn(t.buyer, 'u-buyer', true);
-      await api.app.get(CommandBus).execute(
-        new ExecuteCaseCommand(
-          first,
-          {
-            type: 'schedule-pickup',
-            actor: { role: 'system', id: 'pickups' },
-            data: { carrier: 'sf', trackingNumber: 'PICK-731', windowStart: new Date().toISOString(), windowEnd: new Date(Date.now() + 3_600_000).toISOString() },
-          },
-          { actor: { role: 'system', id: 'pickups' }, channel: 'api', correlationId: 'pickup-731' },
-        ),
-      );
+      await pickupBooked(first, 'PICK-731');
       const second = await awaitingReturn(t.buyer, 'u-buyer');
       await step(first, 'withdraw', t.buyer);
 
