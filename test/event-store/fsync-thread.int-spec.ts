@@ -53,18 +53,41 @@ describe('FsyncThread', () => {
     await sync.close();
   });
 
-  it('is woken for every fsync asked for, not left to find it (no wait of its own before an fsync starts)', async () => {
+  /** Until the thread says it sleeps (it has nothing left to do); no clock involved. */
+  const asleep = async (thread: FsyncThread): Promise<void> => {
+    const state = (thread as unknown as { state: Int32Array }).state;
+    while (Atomics.load(state, 3) !== 1) await new Promise((resolve) => setImmediate(resolve));
+  };
+
+  it('is woken for an fsync asked for while it sleeps, not left to find it (no wait of its own before an fsync starts)', async () => {
     const fd = fs.openSync(join(dir, 'file'), 'w');
     const thread = new FsyncThread(fd);
     expect(await fsynced(thread)).toBeUndefined();
     const wakes = jest.spyOn(Atomics, 'notify');
     for (let i = 0; i < 20; i++) {
+      await asleep(thread);
       fs.writeSync(fd, 'x');
       expect(await fsynced(thread)).toBeUndefined();
     }
-    // One wake of the thread (index 0: the request count) per request; the thread's own notices to the event loop are on another thread.
+    // One wake of the thread (index 0: the request count) per request made while it slept; its own notices to the event loop are on another thread.
     expect(wakes.mock.calls.filter(([, index]) => index === 0)).toHaveLength(20);
     wakes.mockRestore();
+    await thread.close();
+    fs.closeSync(fd);
+  });
+
+  it('answers every request outstanding at once, each with an fsync that began after it', async () => {
+    const fd = fs.openSync(join(dir, 'file'), 'w');
+    const thread = new FsyncThread(fd);
+    const answered: number[] = [];
+    const all = Array.from({ length: 5 }, (_, i) => new Promise<Error | undefined>((resolve) => thread.fsync((error) => {
+      answered.push(i);
+      resolve(error);
+    })));
+    // The last request is answered no earlier than the others, which were counted before it.
+    expect(await all[4]).toBeUndefined();
+    expect(answered.sort()).toEqual([0, 1, 2, 3, 4]);
+    expect(await Promise.all(all)).toEqual([undefined, undefined, undefined, undefined, undefined]);
     await thread.close();
     fs.closeSync(fd);
   });

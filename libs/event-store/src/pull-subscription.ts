@@ -11,17 +11,25 @@ export interface PullSubscriptionOptions {
    * Events strictly after `position`, in global order, at most `maxCount`,
    * and how far the read looked: the last event's position, or further when
    * it passed over events a filter left out (`position`: it found nothing).
+   * `reachedEnd`: the read looked as far as the log went when it ran (it
+   * was not cut short by `maxCount` or a scan window).
    */
-  read(position: number, maxCount: number): { events: StoredEvent[]; scannedTo: number };
+  read(position: number, maxCount: number): { events: StoredEvent[]; scannedTo: number; reachedEnd: boolean };
   onClose(subscription: PullSubscription): void;
 }
 
 /**
  * A subscription that reads the log itself: batches from the checkpoint
- * until a read comes back empty (caught up), then waits for `notify()` (an
- * in-process commit) or the poll interval (a commit by another process).
+ * until a read reaches the log's end (caught up), then waits for `notify()`
+ * (an in-process commit) or the poll interval (a commit by another process).
  * Because it only ever asks for events after the last one it yielded, it
  * cannot skip or repeat one, whatever wakes it.
+ *
+ * A read that reached the end is not followed by another to prove that
+ * nothing is left (under load that second read, nearly always empty, was
+ * half of every wake-up's reads): a commit made after the read began calls
+ * `notify()`, which is remembered while nobody waits, so the next wait
+ * ends at once and nothing committed meanwhile is left lying.
  */
 export class PullSubscription implements EventSubscription {
   readonly caughtUp: Promise<void>;
@@ -32,6 +40,8 @@ export class PullSubscription implements EventSubscription {
   private iterated = false;
   private position: number;
   private wake: (() => void) | undefined;
+  /** A notify() came while nobody waited (the events were being read or handed over): look again before waiting. */
+  private notified = false;
   private readonly checkpointListeners: Array<(position: number) => void> = [];
 
   constructor(private readonly options: PullSubscriptionOptions) {
@@ -52,7 +62,8 @@ export class PullSubscription implements EventSubscription {
   notify(): void {
     const wake = this.wake;
     this.wake = undefined;
-    wake?.();
+    if (wake) wake();
+    else this.notified = true;
   }
 
   async close(): Promise<void> {
@@ -76,7 +87,9 @@ export class PullSubscription implements EventSubscription {
     try {
       while (!this.closed) {
         const from = this.position;
-        const { events: batch, scannedTo } = this.options.read(from, this.options.batchSize);
+        // Cleared before the read: a commit the read may miss notifies afterwards.
+        this.notified = false;
+        const { events: batch, scannedTo, reachedEnd } = this.options.read(from, this.options.batchSize);
         for (const event of batch) {
           if (this.closed) return;
           this.position = event.position;
@@ -88,9 +101,9 @@ export class PullSubscription implements EventSubscription {
           this.position = scannedTo;
           for (const listener of this.checkpointListeners) listener(scannedTo);
         }
-        // Only a read that found nothing proves nothing is left: events may
-        // have been committed while the consumer handled the last batch.
-        if (this.position > from) continue;
+        // A read cut short leaves more to read; one that reached the end leaves
+        // only what was committed since, and such a commit notifies.
+        if (!reachedEnd && this.position > from) continue;
         if (!this.caughtUpSettled) {
           this.caughtUpSettled = true;
           this.resolveCaughtUp();
@@ -111,6 +124,7 @@ export class PullSubscription implements EventSubscription {
   }
 
   private nextSignal(): Promise<void> {
+    if (this.notified || this.closed) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const wake = (): void => {
         clearTimeout(timer);

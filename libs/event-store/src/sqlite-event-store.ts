@@ -208,7 +208,8 @@ export class SqliteEventStore implements EventStore {
   private readonly eventById: Database.Statement<[string], [streamName: string, revision: number]>;
   private readonly streamEvents: Database.Statement<[string, number, number], EventRow>;
   private readonly eventsAfter: Database.Statement<[number, number, number], EventRow>;
-  private readonly eventsOfTypesBetween: Database.Statement<[number, number, string, number], EventRow>;
+  /** Reads of the log filtered by type, one statement per number of types (`type IN (?, ?, ...)`). */
+  private readonly eventsOfTypesBetween = new Map<number, Database.Statement<unknown[], EventRow>>();
   private readonly lastPosition: Database.Statement<[], number>;
   private readonly dataVersion: Database.Statement<[], number>;
   private readonly busyTimeoutMs: number;
@@ -269,12 +270,6 @@ export class SqliteEventStore implements EventStore {
         `SELECT ${EVENT_COLUMNS} FROM es_events WHERE global_position > ? AND global_position <= ? ORDER BY global_position LIMIT ?`,
       )
       .raw();
-    // The type list is one JSON array parameter, so one statement serves every filter.
-    this.eventsOfTypesBetween = this.db
-      .prepare<[number, number, string, number], EventRow>(
-        `SELECT ${EVENT_COLUMNS} FROM es_events WHERE global_position > ? AND global_position <= ? AND type IN (SELECT value FROM json_each(?)) ORDER BY global_position LIMIT ?`,
-      )
-      .raw();
     this.lastPosition = this.db
       .prepare<[], number>('SELECT global_position FROM es_events ORDER BY global_position DESC LIMIT 1')
       .pluck();
@@ -328,12 +323,12 @@ export class SqliteEventStore implements EventStore {
   subscribeToAll(options: SubscribeToAllOptions = {}): EventSubscription {
     this.assertOpen();
     const { after, eventTypes } = readOptions.subscription(options);
-    const typesJson = eventTypes ? JSON.stringify([...eventTypes]) : undefined;
+    const types = eventTypes ? [...new Set(eventTypes)] : undefined;
     const subscription = new PullSubscription({
       after,
       batchSize: SUBSCRIPTION_BATCH,
       pollIntervalMs: this.pollIntervalMs,
-      read: typesJson ? (position, maxCount) => this.readTypesAfter(position, typesJson, maxCount) : (position, maxCount) => this.readAllAfter(position, maxCount),
+      read: types ? (position, maxCount) => this.readTypesAfter(position, types, maxCount) : (position, maxCount) => this.readAllAfter(position, maxCount),
       onClose: (closing) => {
         this.subscriptions.delete(closing);
         this.siblings.listen(this.subscriptions.size > 0);
@@ -388,9 +383,9 @@ export class SqliteEventStore implements EventStore {
     return toStoredEvents(this.eventsAfter.all(position, this.durableCap(), maxCount));
   }
 
-  private readAllAfter(position: number, maxCount: number): { events: StoredEvent[]; scannedTo: number } {
+  private readAllAfter(position: number, maxCount: number): { events: StoredEvent[]; scannedTo: number; reachedEnd: boolean } {
     const events = this.readAfter(position, maxCount);
-    return { events, scannedTo: events.length > 0 ? events[events.length - 1].position : position };
+    return { events, scannedTo: events.length > 0 ? events[events.length - 1].position : position, reachedEnd: events.length < maxCount };
   }
 
   /**
@@ -399,12 +394,31 @@ export class SqliteEventStore implements EventStore {
    * long history never holds the event loop for long. Rows of other types
    * are passed over without their data being read into JavaScript.
    */
-  private readTypesAfter(position: number, typesJson: string, maxCount: number): { events: StoredEvent[]; scannedTo: number } {
+  private readTypesAfter(position: number, types: readonly string[], maxCount: number): { events: StoredEvent[]; scannedTo: number; reachedEnd: boolean } {
     const head = Math.min(this.lastPosition.get() ?? 0, this.durableCap());
     const upTo = Math.min(head, position + SCAN_WINDOW);
-    if (upTo <= position) return { events: [], scannedTo: position };
-    const events = toStoredEvents(this.eventsOfTypesBetween.all(position, upTo, typesJson, maxCount));
-    return { events, scannedTo: events.length === maxCount ? events[events.length - 1].position : upTo };
+    if (upTo <= position) return { events: [], scannedTo: position, reachedEnd: true };
+    const events = toStoredEvents(this.typesStatement(types.length).all(position, upTo, ...types, maxCount));
+    const full = events.length === maxCount;
+    return { events, scannedTo: full ? events[events.length - 1].position : upTo, reachedEnd: !full && upTo === head };
+  }
+
+  /**
+   * The types as parameters of their own (`IN (?, ?, ?)`) rather than one
+   * JSON array read through `json_each`: the list is then not parsed into a
+   * temporary table on every read (a quarter of a small read's time).
+   */
+  private typesStatement(count: number): Database.Statement<unknown[], EventRow> {
+    let statement = this.eventsOfTypesBetween.get(count);
+    if (!statement) {
+      statement = this.db
+        .prepare<unknown[], EventRow>(
+          `SELECT ${EVENT_COLUMNS} FROM es_events WHERE global_position > ? AND global_position <= ? AND type IN (${Array(count).fill('?').join(', ')}) ORDER BY global_position LIMIT ?`,
+        )
+        .raw();
+      this.eventsOfTypesBetween.set(count, statement);
+    }
+    return statement;
   }
 
   /**

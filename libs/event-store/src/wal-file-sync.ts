@@ -19,6 +19,9 @@ interface Waiter {
  * `sync()` resolves after an fsync that began after the call. One fsync
  * runs at a time; every call made meanwhile shares the next one. An fsync of
  * the log covers every frame written to it, by any connection or process.
+ * On the thread, a call is counted at once (no turn of the event loop
+ * between one fsync's end and the next one's start); with a replaced
+ * `fs.fsync` (tests), calls made while one runs are queued for the next.
  *
  * A failed fsync is final: the kernel may have dropped the pages it could
  * not write, so a later fsync that succeeds proves nothing. Every later
@@ -32,6 +35,8 @@ export class WalFileSync {
   /** Callers waiting for the next fsync to start (it starts when the running one ends). */
   private waiting: Waiter[] = [];
   private idle: Array<() => void> = [];
+  /** Calls asked of the fsync thread and not answered yet. */
+  private onThread = 0;
   private closed = false;
   private failed: Error | undefined;
 
@@ -47,16 +52,44 @@ export class WalFileSync {
   sync(): Promise<void> {
     if (this.failed) return Promise.reject(this.failed);
     if (this.closed) return Promise.reject(new Error(`WalFileSync for ${this.walPath} is closed`));
+    if (fs.fsync === NODE_FSYNC) return this.syncOnThread();
     return new Promise<void>((resolve, reject) => {
       this.waiting.push({ resolve, reject });
       if (!this.inFlight) this.run();
     });
   }
 
+  /** Counted by the thread at once: it answers with the first fsync that starts after this call. */
+  private syncOnThread(): Promise<void> {
+    let fd: number | undefined;
+    try {
+      fd = this.descriptor();
+    } catch (error) {
+      this.failed = error as Error;
+      return Promise.reject(this.failed);
+    }
+    // No log file: nothing is written to one yet, so nothing awaits an fsync.
+    if (fd === undefined) return Promise.resolve();
+    const thread = (this.thread ??= new FsyncThread(fd));
+    this.onThread++;
+    return new Promise<void>((resolve, reject) => {
+      thread.fsync((error) => {
+        this.onThread--;
+        if (error) {
+          this.failed ??= error;
+          reject(this.failed);
+        } else {
+          resolve();
+        }
+        if (this.onThread === 0 && !this.inFlight && this.waiting.length === 0) this.ranOut();
+      });
+    });
+  }
+
   /** Waits for the fsyncs already asked for, then releases the file descriptor. Later `sync()` calls reject. */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.inFlight || this.waiting.length > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
+    if (this.inFlight || this.waiting.length > 0 || this.onThread > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
     const thread = this.thread;
     this.thread = undefined;
     await thread?.close();

@@ -97,6 +97,7 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
   private readonly select: Database.Statement<[string, string, string, string], RecordRow>;
   private readonly remove: Database.Statement<[string, string, string, string]>;
   private readonly insert: Database.Statement<[string, string, string, string, string, string, string, number, number]>;
+  private readonly insertIfAbsent: Database.Statement<[string, string, string, string, string, string, string, number, number]>;
   private readonly finish: Database.Statement<[number, string, string | null, number, string, string, string, string, string]>;
   private readonly releaseClaim: Database.Statement<[string, string, string, string, string]>;
   private readonly purge: Database.Statement<[number, number, number]>;
@@ -139,6 +140,10 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
       `INSERT INTO idempotency_records (principal, method, path, idempotency_key, request_hash, state, claim_id, resource_id, created_at, expires_at)
        VALUES (?, ?, ?, ?, ?, 'in_progress', ?, ?, ?, ?)`,
     );
+    this.insertIfAbsent = this.db.prepare(
+      `INSERT INTO idempotency_records (principal, method, path, idempotency_key, request_hash, state, claim_id, resource_id, created_at, expires_at)
+       VALUES (?, ?, ?, ?, ?, 'in_progress', ?, ?, ?, ?) ON CONFLICT (principal, method, path, idempotency_key) DO NOTHING`,
+    );
     this.finish = this.db.prepare(
       `UPDATE idempotency_records SET state = 'completed', status = ?, headers = ?, body = ?, expires_at = ?
        WHERE claim_id = ? AND ${key} AND state = 'in_progress'`,
@@ -152,6 +157,13 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
 
     const claim = (scope: IdempotencyScope, requestHash: string, now: number): IdempotencyClaim => {
       const id = scopeParameters(scope);
+      // A key used for the first time (nearly every request) costs one
+      // statement: the insert finds it absent itself, no SELECT before it.
+      const freshClaimId = randomUUID();
+      const freshResourceId = timeOrderedUuid(now);
+      if (this.insertIfAbsent.run(...id, requestHash, freshClaimId, freshResourceId, now, now + this.leaseMs).changes === 1) {
+        return { outcome: 'started', claimId: freshClaimId, resourceId: freshResourceId };
+      }
       const row = this.select.get(...id);
       if (row && row.expires_at > now) {
         if (row.request_hash !== requestHash) return { outcome: 'mismatch' };
@@ -168,11 +180,10 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
       // Absent, or expired (a lapsed lease or a record past retention): claim it afresh,
       // keeping the id a lapsed claim of this same request drew (its first attempt may have used it).
       const lapsedSameRequest = row?.state === 'in_progress' && row.request_hash === requestHash ? row.resource_id : null;
-      const resourceId = lapsedSameRequest ?? timeOrderedUuid(now);
+      const resourceId = lapsedSameRequest ?? freshResourceId;
       if (row) this.remove.run(...id);
-      const claimId = randomUUID();
-      this.insert.run(...id, requestHash, claimId, resourceId, now, now + this.leaseMs);
-      return { outcome: 'started', claimId, resourceId };
+      this.insert.run(...id, requestHash, freshClaimId, resourceId, now, now + this.leaseMs);
+      return { outcome: 'started', claimId: freshClaimId, resourceId };
     };
     this.claim = claim;
     // Everything asked for in one turn of the event loop commits together, and
