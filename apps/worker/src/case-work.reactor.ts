@@ -4,6 +4,9 @@ import { CASE_EVENT_TYPES } from '@aftersales/domain';
 import { LogFollower, type EventStore } from '@aftersales/event-store';
 import { CASE_WORK_CHECKPOINT, CaseWorkPlanner, PlannerOvertakenError, WorkQueues, WorkStore, type WorkChanges } from '@aftersales/scheduling';
 
+/** How long the reactor lets events pile up after a batch: new work is recorded this much later, deadlines are seconds to days away. */
+const GATHER_MS = 20;
+
 /**
  * The reactor (ARCHITECTURE.md rule 3): follows the log from its stored
  * checkpoint, keeps the pending work of every case in the durable work
@@ -30,6 +33,9 @@ export class CaseWorkReactor implements OnApplicationBootstrap, OnModuleDestroy 
       name: CASE_WORK_CHECKPOINT,
       // Filtered in the store (on EventStoreDB by the server): order, buyer and policy events are passed over unread.
       eventTypes: CASE_EVENT_TYPES,
+      // Each batch is a write transaction on the event store's file: taken as fast as it comes, a burst of due
+      // deadlines went through it an event or two at a time, contending with the appends for the write lock.
+      gatherMs: GATHER_MS,
       checkpoint: async () => this.work.checkpoint(CASE_WORK_CHECKPOINT),
       handle: (events, position) => this.handle(events, position),
       onError: (error, after) =>

@@ -34,6 +34,9 @@ const SCHEMA = `
   DROP INDEX IF EXISTS wk_pending_by_due;
 `;
 
+/** The same backstop as the event store's and the read stores' connections keep (about 40 MB of log). */
+export const WAL_AUTOCHECKPOINT_BACKSTOP_PAGES = 10_000;
+
 type PendingRow = { key: string; queue: PendingWork['queue']; case_id: string; due_at: number; data: string; created_at: number };
 
 /**
@@ -60,6 +63,9 @@ export class WorkStore {
     this.db.pragma('journal_mode = WAL');
     // Everything here is derived from the log: a power cut that takes the last commit back only makes the batch run again.
     this.db.pragma('synchronous = NORMAL');
+    // The file is the event store's, whose own thread copies the log back (WalCheckpointer): at SQLite's default of
+    // 1,000 pages every reactor COMMIT during a burst ran that copy and its fsyncs on the worker's event loop.
+    this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_BACKSTOP_PAGES}`);
     this.db.exec(SCHEMA);
     addCreatedAt(this.db);
     // Cases' folded states were once kept here; nothing keeps them in step any more, so none may be read.
