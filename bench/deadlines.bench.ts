@@ -156,6 +156,24 @@ function checkAgreements(env: Environment, label: string): void {
   if (problems.length > 0) throw new Error(`[${label}] ${problems.join('; ')}`);
 }
 
+/** The deadline each approval of a seeded case starts (return cases: the buyer's ship-back, days away). */
+const NEXT_DEADLINE = 'buyerShipBack';
+
+/**
+ * Once every case is approved: waits until the reactor has recorded each
+ * case's next deadline, gives its adds a second, and reads what Redis holds
+ * for them (before the no-op queue adds jobs of its own).
+ */
+async function afterTheDrain(env: Environment, label: string): Promise<{ pending: number; delayed: number; memory: number }> {
+  const until = Date.now() + INTAKE_TIMEOUT_MS;
+  while (env.watch.pendingDeadlinesNamed(NEXT_DEADLINE) < CASES) {
+    if (Date.now() > until) throw new Error(`[${label}] only ${env.watch.pendingDeadlinesNamed(NEXT_DEADLINE)} ${NEXT_DEADLINE} deadlines recorded after the drain`);
+    await sleep(100);
+  }
+  await sleep(1000);
+  return { pending: env.watch.pendingDeadlinesNamed(NEXT_DEADLINE), delayed: await delayedJobs(env.redis.client, 'deadlines'), memory: await usedMemory(env.redis.client) };
+}
+
 interface Lateness {
   p50: number;
   p99: number;
@@ -195,6 +213,8 @@ async function timingRun(kind: SeedKind): Promise<void> {
     await waitForAgreements(env, 'timing');
     const windowEnd = { wall: Date.now(), service: processCpuSeconds(env.service.process.pid), threads: threadCpuSeconds(env.service.process.pid), redis: await redisCpuSeconds(env.redis.client) };
     checkAgreements(env, 'timing');
+    // Only a return case's approval starts a deadline of its own (a refund_only case is paid and closed).
+    const next = kind === 'return' ? await afterTheDrain(env, 'timing') : undefined;
     const service = latenessOf(env.watch.all.map((a) => a.occurredAt - env!.dueAt));
     const serviceSeconds = service.last / 1000;
     const serviceRate = CASES / serviceSeconds;
@@ -224,6 +244,11 @@ async function timingRun(kind: SeedKind): Promise<void> {
         `≤ 1 KB: ${bytesPerDeadline <= TARGET.bytesPerDeadline ? 'met' : 'MISSED'}`,
       ],
     ]);
+    if (next)
+      console.log(
+        `After the drain: ${int(next.pending)} ${NEXT_DEADLINE} deadlines pending (days away), ${int(next.delayed)} delayed deadline jobs in Redis; ` +
+          `used_memory ${int((next.memory - env.memoryBefore) / next.pending)} B per pending deadline (with the finished jobs BullMQ keeps for an hour).`,
+      );
     if (oneJob) console.log(`MEMORY USAGE of one deadline job: hash ${oneJob.hash} B + ${oneJob.delayedSetPerJob.toFixed(0)} B of the delayed set.`);
     console.log(`CPU from due to last approval (${window.toFixed(1)} s): service ${((100 * serviceCpu) / window).toFixed(0)}% of a core, redis-server ${((100 * redisCpu) / window).toFixed(0)}%.`);
     const threads = busiestThreads(windowStart.threads, windowEnd.threads, 4);

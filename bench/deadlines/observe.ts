@@ -58,6 +58,15 @@ export class AgreementWatch {
     }
   }
 
+  /** Rows in the pending table for one deadline name (e.g. the buyerShipBack each approval starts). */
+  pendingDeadlinesNamed(name: string): number {
+    try {
+      return this.db.prepare("SELECT count(*) FROM wk_pending WHERE queue = 'deadlines' AND key LIKE ?").pluck().get(`deadline-%-${name}-%`) as number;
+    } catch {
+      return 0;
+    }
+  }
+
   close(): void {
     this.db.close();
   }

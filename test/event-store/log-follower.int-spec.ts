@@ -113,4 +113,43 @@ describe('LogFollower on the SQLite store', () => {
     expect(await follower.waitFor(1, 50)).toBe(false);
     await follower.stop();
   });
+
+  it('with gatherMs, takes what was appended while it waited after a batch as one batch', async () => {
+    const batches: number[][] = [];
+    let firstHandled!: () => void;
+    const first = new Promise<void>((resolve) => (firstHandled = resolve));
+    let stored = 0;
+    // Long enough for three appends to be durable before the wait ends, on any machine.
+    const follower = new LogFollower(store, {
+      name: 'gathering',
+      gatherMs: 3000,
+      checkpoint: async () => stored,
+      handle: async (events, position) => {
+        stored = position;
+        if (events.length === 0) return;
+        batches.push(events.map((e) => (e.data as { n: number }).n));
+        firstHandled();
+      },
+    });
+    follower.start();
+    await follower.caughtUp;
+    await store.append('s-1', [event('A', 1)], { expectedRevision: 'any' });
+    await first;
+    for (const n of [2, 3]) await store.append('s-1', [event('A', n)], { expectedRevision: 'any' });
+    const last = await store.append('s-1', [event('A', 4)], { expectedRevision: 'any' });
+    expect(await follower.waitFor(last.position, 10_000)).toBe(true);
+    await follower.stop();
+    expect(batches).toEqual([[1], [2, 3, 4]]);
+  });
+
+  it('with gatherMs, stops without waiting out the gathering', async () => {
+    let stored = 0;
+    const follower = new LogFollower(store, { name: 'gathering', gatherMs: 600_000, checkpoint: async () => stored, handle: async (_events, position) => void (stored = position) });
+    follower.start();
+    await follower.caughtUp;
+    const appended = await store.append('s-1', [event('A', 1)], { expectedRevision: 'any' });
+    expect(await follower.waitFor(appended.position, 10_000)).toBe(true);
+    // A stop that waited out the ten minutes would outlast the test's timeout.
+    await follower.stop();
+  });
 });

@@ -77,7 +77,7 @@ describe('reconcileWork', () => {
 
     // settleMs 0: these rows were written a moment ago, by no reactor.
     const first = await reconcileWork(work, workQueues, { settleMs: 0 });
-    expect(first).toEqual({ pending: 1501, recreated: 801, resubmitted: 0, settling: 0, allLost: false });
+    expect(first).toEqual({ pending: 1501, recreated: 801, scheduled: 0, later: 0, resubmitted: 0, settling: 0, allLost: false });
     const counts = await queues.get('deadlines')!.getJobCounts('delayed', 'waiting');
     expect(counts).toEqual({ delayed: 1500, waiting: 1 });
 
@@ -113,7 +113,7 @@ describe('reconcileWork', () => {
     await redis.flushall();
     // The marker, and a sample of the earliest rows to tell a lost Redis from one that never had the marker.
     const blind = await existsAsked(async () => {
-      expect(await reconcileWork(work, workQueues, { settleMs: 0 })).toEqual({ pending: 6000, recreated: 6000, resubmitted: 0, settling: 0, allLost: true });
+      expect(await reconcileWork(work, workQueues, { settleMs: 0 })).toEqual({ pending: 6000, recreated: 6000, scheduled: 0, later: 0, resubmitted: 0, settling: 0, allLost: true });
     });
     expect(blind).toBeLessThan(50);
     expect(await queues.get('deadlines')!.getJobCounts('delayed')).toEqual({ delayed: 6000 });

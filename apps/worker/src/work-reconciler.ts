@@ -7,19 +7,23 @@ import { reconcileWork, WorkQueues, WorkStore, type ReconcileReport } from '@aft
 const MARKER_WATCH_MS = 1000;
 
 /**
- * Re-creates the jobs Redis lost (ARCHITECTURE.md rule 4), at start and then
- * on a timer in this process (not a repeatable job: that would live in the
- * Redis it is meant to repair).
+ * Re-creates the jobs Redis lost (ARCHITECTURE.md rule 4) and adds the jobs
+ * of work coming inside the schedule horizon, at start and then on a timer
+ * in this process (not a repeatable job: that would live in the Redis it is
+ * meant to repair).
  */
 @Injectable()
 export class WorkReconciler implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(WorkReconciler.name);
-  readonly totals = { recreated: 0, resubmitted: 0, pending: 0 };
-  private readonly pass = new PeriodicPass(() => reconcileWork(this.work, this.queues), {
+  readonly totals = { recreated: 0, scheduled: 0, resubmitted: 0, pending: 0 };
+  /** The latest due time this process's last completed pass covered: work due later that has no job has never had one. */
+  private coveredUntil?: number;
+  private readonly pass = new PeriodicPass(() => this.reconcile(), {
     done: (report) => {
       this.totals.recreated += report.recreated;
+      this.totals.scheduled += report.scheduled;
       this.totals.resubmitted += report.resubmitted;
-      this.totals.pending = report.pending;
+      this.totals.pending = report.pending + report.later;
       if (report.allLost && report.recreated > 0) this.logger.warn(`Redis had lost every job: re-created all ${report.recreated} pending jobs`);
       else if (report.recreated > 0) this.logger.warn(`re-created ${report.recreated} of ${report.pending} pending jobs missing from Redis`);
       if (report.resubmitted > 0) this.logger.warn(`sent ${report.resubmitted} refunds again: accepted by the payment centre but no outcome came back`);
@@ -63,6 +67,13 @@ export class WorkReconciler implements OnApplicationBootstrap, OnModuleDestroy {
     } finally {
       this.looking = false;
     }
+  }
+
+  private async reconcile(): Promise<ReconcileReport> {
+    const horizonEnd = this.queues.horizonEnd();
+    const report = await reconcileWork(this.work, this.queues, { horizonEnd, coveredUntil: this.coveredUntil });
+    this.coveredUntil = horizonEnd;
+    return report;
   }
 
   /** One pass over the pending work; concurrent calls share it. */

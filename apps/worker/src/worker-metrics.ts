@@ -73,6 +73,7 @@ export class WorkerMetrics implements OnModuleInit {
     const reconciled = this.reconciler.totals;
     gauge('worker_pending_work', 'Pending work in the durable table at the last reconciliation', () => reconciled.pending);
     gauge('worker_reconciler_recreated_jobs', 'Jobs the reconciler re-created because Redis had lost them, since start', () => reconciled.recreated);
+    gauge('worker_reconciler_scheduled_jobs', 'Jobs the reconciler added for work that came inside the schedule horizon, since start', () => reconciled.scheduled);
     gauge('worker_reconciler_failed_passes', 'Reconciliation passes that failed since start', () => this.reconciler.failedPasses);
     const repaired = this.repair.totals;
     gauge('order_repair_watched_pairs', 'Order/case pairs whose order still holds lines or reserves money for the case', () => repaired.watching);

@@ -59,8 +59,9 @@ export class WorkerModule {
         WorkStoreShutdown,
         {
           provide: WORK_QUEUES,
-          inject: [REDIS, ...QUEUE_NAMES.map((name) => getQueueToken(name))],
-          useFactory: (redis: Redis, ...queues: Queue[]) => new WorkQueues(new Map(QUEUE_NAMES.map((name, i): [QueueName, Queue] => [name, queues[i]])), redis),
+          inject: [APP_CONFIG, REDIS, ...QUEUE_NAMES.map((name) => getQueueToken(name))],
+          useFactory: (c: AppConfig, redis: Redis, ...queues: Queue[]) =>
+            new WorkQueues(new Map(QUEUE_NAMES.map((name, i): [QueueName, Queue] => [name, queues[i]])), redis, Date.now, c.worker.scheduleHorizonMs),
         },
         { provide: WorkQueues, useExisting: WORK_QUEUES },
         SystemCommands,

@@ -121,6 +121,13 @@ describe('configuration', () => {
     }
   });
 
+  it('takes the schedule horizon from WORKER_SCHEDULE_HORIZON_MS, 15 minutes unless told, at least two reconciliation periods', () => {
+    expect(loadConfig({}).worker.scheduleHorizonMs).toBe(900_000);
+    expect(loadConfig({ WORKER_SCHEDULE_HORIZON_MS: '3000', WORKER_RECONCILE_INTERVAL_MS: '1000' }).worker.scheduleHorizonMs).toBe(3000);
+    expect(problemsOf({ WORKER_SCHEDULE_HORIZON_MS: '100000' })).toEqual(['WORKER_SCHEDULE_HORIZON_MS: must be at least twice WORKER_RECONCILE_INTERVAL_MS (120000) (got "100000")']);
+    expect(problemsOf({ WORKER_SCHEDULE_HORIZON_MS: 'soon' })).toEqual(['WORKER_SCHEDULE_HORIZON_MS: must be an integer from 200 to 86400000 (got "soon")']);
+  });
+
   it('needs a key or JWKS URL for asymmetric algorithms', () => {
     expect(problemsOf({ AUTH_JWT_ALGORITHM: 'RS256' })).toEqual([
       'AUTH_JWT_PUBLIC_KEY: or AUTH_JWKS_URL is required when AUTH_JWT_ALGORITHM=RS256',

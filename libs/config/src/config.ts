@@ -56,6 +56,12 @@ export interface AppConfig {
   worker: {
     /** How often the reconciler re-creates jobs Redis lost (ARCHITECTURE.md rule 4: at least once a minute). */
     reconcileIntervalMs: number;
+    /**
+     * How far ahead work gets its BullMQ job: work due later waits in the
+     * durable table until a reconciliation pass finds it inside this window.
+     * At least two reconciliation periods, so every job is in Redis a period before it is due.
+     */
+    scheduleHorizonMs: number;
     /** How often the abuse watch reads the abuse report and flags the buyers it names. */
     abuseWatchIntervalMs: number;
   };
@@ -185,12 +191,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     rateLimitPerMinute: read.integer('RATE_LIMIT_PER_MINUTE', 6000, 1, 10_000_000),
     worker: {
       reconcileIntervalMs: read.integer('WORKER_RECONCILE_INTERVAL_MS', 60_000, 100, 60_000),
+      scheduleHorizonMs: read.integer('WORKER_SCHEDULE_HORIZON_MS', 900_000, 200, 86_400_000),
       // Up to a day: the report follows the projection, and a flag only matters from the buyer's next request.
       abuseWatchIntervalMs: read.integer('WORKER_ABUSE_WATCH_INTERVAL_MS', 60_000, 100, 86_400_000),
     },
     policyDefaults: policy.ok ? policy.overrides : {},
   };
 
+  // A deadline enters the horizon at one pass and must have its job before it is due, a period (and a pass) later at most.
+  const { reconcileIntervalMs, scheduleHorizonMs } = config.worker;
+  if (scheduleHorizonMs < 2 * reconcileIntervalMs)
+    read.fail('WORKER_SCHEDULE_HORIZON_MS', `must be at least twice WORKER_RECONCILE_INTERVAL_MS (${2 * reconcileIntervalMs})`, String(scheduleHorizonMs));
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;
 }
@@ -232,6 +243,7 @@ export const CONFIG_VARIABLES = [
   'SANDBOX_PAYMENT_SETTLE_MS',
   'SANDBOX_CALLBACK_URL',
   'WORKER_RECONCILE_INTERVAL_MS',
+  'WORKER_SCHEDULE_HORIZON_MS',
   'WORKER_ABUSE_WATCH_INTERVAL_MS',
   'RATE_LIMIT_PER_MINUTE',
   'METRICS_TOKEN',

@@ -42,6 +42,11 @@ export interface JobData<W extends PendingWork = PendingWork> {
  * it is due. Adding a job whose id exists is a no-op in BullMQ, so the
  * reactor and the reconciler may both add the same work, any number of
  * times, from any process.
+ *
+ * Only work due within the horizon gets a job (`dueSoon`): a case's next
+ * deadline is usually days away, and a delayed job would hold Redis memory,
+ * and cost an add, for all that time. Work further out waits in the durable
+ * table until a reconciliation pass finds it inside the horizon.
  */
 export class WorkQueues {
   /** Keys this process committed to the pending table and is adding now, with how many adds hold each. */
@@ -53,8 +58,22 @@ export class WorkQueues {
     private readonly queues: ReadonlyMap<QueueName, Queue>,
     /** Any connection to the queues' Redis: the reconciler asks it which job keys exist. */
     private readonly redis: Redis,
-    private readonly now: () => number = Date.now,
+    /** The clock due times are measured against (the reconciler's too, unless told). */
+    readonly now: () => number = Date.now,
+    /** How far ahead of its due time work gets its job (ms); unbounded unless told. */
+    readonly horizonMs: number = Number.POSITIVE_INFINITY,
   ) {}
+
+  /** The latest due time that gets a job now. */
+  horizonEnd(now: number = this.now()): number {
+    return now + this.horizonMs;
+  }
+
+  /** The works that get a job now; the rest are left to the pass that finds them inside the horizon. */
+  dueSoon<W extends { dueAt: number }>(works: readonly W[]): W[] {
+    const end = this.horizonEnd();
+    return works.filter((work) => work.dueAt <= end);
+  }
 
   queue(name: QueueName): Queue {
     const queue = this.queues.get(name);
@@ -174,8 +193,14 @@ export class WorkQueues {
 }
 
 export interface ReconcileReport {
+  /** Rows due within the horizon: the ones the pass walked. */
   pending: number;
+  /** Rows within the horizon whose job Redis lost (or that their reactor never added). */
   recreated: number;
+  /** Rows that came inside the horizon since the last pass: their first job. */
+  scheduled: number;
+  /** Rows due beyond the horizon: no job yet, a later pass adds it. */
+  later: number;
   /** Refunds sent again because no outcome came back after `resubmitUnsettledAfterMs`. */
   resubmitted: number;
   /** Rows so young (or held by this process's reactor) that their reactor's own add is still under way: not checked this pass. */
@@ -207,20 +232,34 @@ interface ReconcileOptions {
   now?: () => number;
   settleMs?: number;
   pageSize?: number;
+  /** The latest due time this pass covers; the queues' horizon from now unless told. */
+  horizonEnd?: number;
+  /**
+   * The latest due time the caller's previous pass covered: a missing job due
+   * after it (and beyond its reactor's horizon when written) is counted as
+   * `scheduled`, not as lost. Unknown (the first pass), only the row's own
+   * creation time says.
+   */
+  coveredUntil?: number;
 }
 
 /** A page with what Redis said about it: the rows to add and the ones whose job exists. */
 interface CheckedPage {
   missing: StoredWork[];
+  /** Of `missing`, the rows that only now came inside the horizon. */
+  entering: number;
   present: StoredWork[];
   settling: number;
 }
 
 /**
- * Makes sure every piece of pending work has its job (ARCHITECTURE.md rule
- * 4): walks the durable pending table and re-creates any job Redis does not
- * have, overdue ones to run at once. Losing every Redis key therefore delays
- * work until the next pass and loses none of it.
+ * Makes sure every piece of pending work due within the horizon has its job
+ * (ARCHITECTURE.md rule 4): walks the durable pending table up to the
+ * horizon (an index on due time) and adds any job Redis does not have:
+ * work that has just come inside the horizon, and work whose job Redis lost,
+ * overdue ones to run at once. Losing every Redis key therefore delays work
+ * until the next pass and loses none; work further out is left alone, and a
+ * later pass adds it, a period or more before it is due.
  *
  * Fast enough to finish well inside a period with tens of thousands of rows:
  * when the marker says Redis lost everything, rows are added without asking
@@ -229,38 +268,48 @@ interface CheckedPage {
  * back (and running) first.
  */
 export async function reconcileWork(store: WorkStore, queues: WorkQueues, options: ReconcileOptions = {}): Promise<ReconcileReport> {
-  const now = options.now ?? Date.now;
+  const now = options.now ?? queues.now;
   const settleMs = options.settleMs ?? SETTLE_MS;
   const pageSize = options.pageSize ?? RECONCILE_PAGE;
+  const horizonEnd = options.horizonEnd ?? queues.horizonEnd(now());
+  const coveredUntil = options.coveredUntil ?? Number.NEGATIVE_INFINITY;
+  // Work the reactor that wrote it added at once: due within that reactor's horizon when written.
+  const addedByReactor = (work: StoredWork): boolean => work.dueAt <= work.createdAt + queues.horizonMs;
+  // No pass or reactor has had it inside its horizon before: its job is new, not lost.
+  const entering = (work: StoredWork): boolean => work.dueAt > coveredUntil && !addedByReactor(work);
   const marked = await queues.hasMarker();
-  const allLost = !marked && (await noneQueued(store, queues));
+  const allLost = !marked && (await noneQueued(store, queues, horizonEnd));
   // Set before the walk: a Redis that loses its keys during the walk takes the marker with them, and the next pass sees it.
   if (!marked) await queues.setMarker();
-  const report: ReconcileReport = { pending: 0, recreated: 0, resubmitted: 0, settling: 0, allLost };
+  const later = Number.isFinite(horizonEnd) ? store.pendingDueAfter(horizonEnd) : 0;
+  const report: ReconcileReport = { pending: 0, recreated: 0, scheduled: 0, later, resubmitted: 0, settling: 0, allLost };
 
   const check = async (page: StoredWork[]): Promise<CheckedPage> => {
-    if (allLost) return { missing: page, present: [], settling: 0 };
-    const asked = page.filter((work) => !queues.isHeld(work.key) && now() - work.createdAt >= settleMs);
+    if (allLost) return { missing: page, entering: page.filter(entering).length, present: [], settling: 0 };
+    // A young row its reactor is adding right now is left to it; one beyond that reactor's horizon it never adds.
+    const asked = page.filter((work) => !queues.isHeld(work.key) && !(now() - work.createdAt < settleMs && addedByReactor(work)));
     const exists = await queues.existing(asked);
-    return { missing: asked.filter((_, i) => !exists[i]), present: asked.filter((_, i) => exists[i]), settling: page.length - asked.length };
+    const missing = asked.filter((_, i) => !exists[i]);
+    return { missing, entering: missing.filter(entering).length, present: asked.filter((_, i) => exists[i]), settling: page.length - asked.length };
   };
 
-  let page = store.pending(undefined, pageSize);
+  let page = store.pending(undefined, pageSize, horizonEnd);
   let checking = check(page);
   // The previous page's add, still running in Redis while this page's is prepared and sent.
   let adding: Promise<void> = Promise.resolve();
   while (page.length > 0) {
     const last = page[page.length - 1];
-    const next = page.length < pageSize ? [] : store.pending({ dueAt: last.dueAt, key: last.key }, pageSize);
+    const next = page.length < pageSize ? [] : store.pending({ dueAt: last.dueAt, key: last.key }, pageSize, horizonEnd);
     const nextChecking = quiet(check(next));
-    const { missing, present, settling } = await checking;
+    const { missing, entering: entered, present, settling } = await checking;
     const resubmitted = await unsettledRefunds(present, queues, now, options.resubmitUnsettledAfterMs ?? RESUBMIT_UNSETTLED_AFTER_MS);
     const added = quiet(missing.length + resubmitted.length > 0 ? queues.add([...missing, ...resubmitted]) : Promise.resolve());
     await adding;
     adding = added;
     report.pending += page.length;
     report.settling += settling;
-    report.recreated += missing.length;
+    report.recreated += missing.length - entered;
+    report.scheduled += entered;
     report.resubmitted += resubmitted.length;
     page = next;
     checking = nextChecking;
@@ -275,9 +324,9 @@ function quiet<T>(promise: Promise<T>): Promise<T> {
   return promise;
 }
 
-/** With the marker gone: whether Redis has none of the earliest pending jobs (lost everything), or the marker merely was never set. */
-async function noneQueued(store: WorkStore, queues: WorkQueues): Promise<boolean> {
-  const sample = store.pending(undefined, LOSS_SAMPLE);
+/** With the marker gone: whether Redis has none of the earliest pending jobs within the horizon (lost everything), or the marker merely was never set. */
+async function noneQueued(store: WorkStore, queues: WorkQueues, horizonEnd: number): Promise<boolean> {
+  const sample = store.pending(undefined, LOSS_SAMPLE, horizonEnd);
   return (await queues.existing(sample)).every((exists) => !exists);
 }
 

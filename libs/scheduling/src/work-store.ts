@@ -29,8 +29,13 @@ const SCHEMA = `
     data TEXT NOT NULL,
     created_at INTEGER NOT NULL DEFAULT 0
   );
-  CREATE INDEX IF NOT EXISTS wk_pending_by_due ON wk_pending (due_at);
+  -- In the reconciler's order (due time, then key): a pass reads only the rows due within the horizon, a page at a time, without sorting.
+  CREATE INDEX IF NOT EXISTS wk_pending_by_due_key ON wk_pending (due_at, key);
+  DROP INDEX IF EXISTS wk_pending_by_due;
 `;
+
+/** The same backstop as the event store's and the read stores' connections keep (about 40 MB of log). */
+export const WAL_AUTOCHECKPOINT_BACKSTOP_PAGES = 10_000;
 
 type PendingRow = { key: string; queue: PendingWork['queue']; case_id: string; due_at: number; data: string; created_at: number };
 
@@ -58,6 +63,9 @@ export class WorkStore {
     this.db.pragma('journal_mode = WAL');
     // Everything here is derived from the log: a power cut that takes the last commit back only makes the batch run again.
     this.db.pragma('synchronous = NORMAL');
+    // The file is the event store's, whose own thread copies the log back (WalCheckpointer): at SQLite's default of
+    // 1,000 pages every reactor COMMIT during a burst ran that copy and its fsyncs on the worker's event loop.
+    this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_BACKSTOP_PAGES}`);
     this.db.exec(SCHEMA);
     addCreatedAt(this.db);
     // Cases' folded states were once kept here; nothing keeps them in step any more, so none may be read.
@@ -91,14 +99,24 @@ export class WorkStore {
     return run.immediate();
   }
 
-  /** Pending work in due order, a page at a time (the reconciler walks all of it). */
-  pending(afterKey: { dueAt: number; key: string } | undefined, limit: number): StoredWork[] {
-    const rows = (afterKey ? this.statements.pageAfter.all(afterKey.dueAt, afterKey.key, limit) : this.statements.firstPage.all(limit)) as PendingRow[];
+  /**
+   * Pending work in due order, a page at a time, up to `dueBy` (ms,
+   * inclusive; all of it unless told): the reconciler walks what falls due
+   * within its horizon.
+   */
+  pending(afterKey: { dueAt: number; key: string } | undefined, limit: number, dueBy: number = Number.MAX_SAFE_INTEGER): StoredWork[] {
+    const until = Math.min(dueBy, Number.MAX_SAFE_INTEGER);
+    const rows = (afterKey ? this.statements.pageAfter.all(afterKey.dueAt, afterKey.key, until, limit) : this.statements.firstPage.all(until, limit)) as PendingRow[];
     return rows.map((r) => ({ key: r.key, queue: r.queue, caseId: r.case_id, dueAt: r.due_at, data: JSON.parse(r.data) as PendingWork['data'], createdAt: r.created_at }));
   }
 
   pendingCount(): number {
     return (this.statements.count.get() as number | undefined) ?? 0;
+  }
+
+  /** How much pending work falls due after `after` (ms): what waits beyond the horizon without a job. */
+  pendingDueAfter(after: number): number {
+    return (this.statements.countDueAfter.get(Math.min(after, Number.MAX_SAFE_INTEGER)) as number | undefined) ?? 0;
   }
 
   /** Whether this piece of work is still owed (a job whose work was dropped has nothing to do). */
@@ -124,9 +142,10 @@ function prepare(db: Database.Database) {
     saveCheckpoint: db.prepare('INSERT INTO wk_checkpoints (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position'),
     insertWork: db.prepare('INSERT OR IGNORE INTO wk_pending (key, queue, case_id, due_at, data, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
     deleteWork: db.prepare('DELETE FROM wk_pending WHERE key = ?'),
-    firstPage: db.prepare(`SELECT ${columns} FROM wk_pending ORDER BY due_at, key LIMIT ?`),
-    pageAfter: db.prepare(`SELECT ${columns} FROM wk_pending WHERE (due_at, key) > (?, ?) ORDER BY due_at, key LIMIT ?`),
+    firstPage: db.prepare(`SELECT ${columns} FROM wk_pending WHERE due_at <= ? ORDER BY due_at, key LIMIT ?`),
+    pageAfter: db.prepare(`SELECT ${columns} FROM wk_pending WHERE (due_at, key) > (?, ?) AND due_at <= ? ORDER BY due_at, key LIMIT ?`),
     count: db.prepare('SELECT count(*) FROM wk_pending').pluck(),
+    countDueAfter: db.prepare('SELECT count(*) FROM wk_pending WHERE due_at > ?').pluck(),
     isPending: db.prepare('SELECT 1 FROM wk_pending WHERE key = ?'),
   };
 }

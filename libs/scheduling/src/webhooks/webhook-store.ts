@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { WAL_AUTOCHECKPOINT_BACKSTOP_PAGES } from '../work-store';
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'dead';
 
@@ -243,6 +244,8 @@ export class WebhookStore {
     this.db.pragma('journal_mode = WAL');
     // The rows derive from the log; a commit a power cut takes back is redone from the checkpoint with it.
     this.db.pragma('synchronous = NORMAL');
+    // As the work store's connection: the log is copied back by the event store's thread, not in this connection's COMMITs.
+    this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_BACKSTOP_PAGES}`);
     this.db.exec(SCHEMA);
     const sql = (this.sql = prepareStatements(this.db));
     this.writer = {
