@@ -16,6 +16,8 @@ export interface PullSubscriptionOptions {
   onClose(subscription: PullSubscription): void;
 }
 
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /**
  * A subscription that reads the log itself: batches from the checkpoint
  * until a read comes back empty (caught up), then waits for `notify()` (an
@@ -90,7 +92,13 @@ export class PullSubscription implements EventSubscription {
         }
         // Only a read that found nothing proves nothing is left: events may
         // have been committed while the consumer handled the last batch.
-        if (this.position > from) continue;
+        // Between two reads the event loop gets a turn: catching up on a long
+        // log is otherwise one unbroken chain of microtasks that holds the
+        // thread (timers, I/O, HTTP) until the very last batch.
+        if (this.position > from) {
+          await nextTurn();
+          continue;
+        }
         if (!this.caughtUpSettled) {
           this.caughtUpSettled = true;
           this.resolveCaughtUp();
