@@ -83,4 +83,22 @@ describe.each(DIALECTS)('abuse report for the abuse watch on %s', (dialect) => {
     expect(await query.casesRequestedAfter('u-b', '2026-04-30T00:00:00.000Z')).toBe(4);
     expect(await query.casesRequestedAfter('u-nobody', '2026-04-30T00:00:00.000Z')).toBe(0);
   });
+
+  it('reads the report in slices of whole buyers, with turns of the event loop between them, and finds the same buyers', async () => {
+    const query = new AbuseQuery(t.store);
+    const whole = await query.reportedBuyers({ sliceCases: 1_000_000 });
+    let turns = 0;
+    let reading = true;
+    const tick = (): void => {
+      turns += 1;
+      if (reading) setImmediate(tick);
+    };
+    setImmediate(tick);
+    // One case a slice: u-a's and u-b's cases each fall in slices of their own, never split across two.
+    const sliced = await query.reportedBuyers({ sliceCases: 1 });
+    reading = false;
+    expect(sliced).toEqual(whole);
+    expect(whole.map((item) => item.id)).toEqual(['u-b']);
+    if (dialect === 'sqlite') expect(turns).toBeGreaterThan(0);
+  });
 });

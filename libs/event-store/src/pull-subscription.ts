@@ -18,6 +18,8 @@ export interface PullSubscriptionOptions {
   onClose(subscription: PullSubscription): void;
 }
 
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /**
  * A subscription that reads the log itself: batches from the checkpoint
  * until a read reaches the log's end (caught up), then waits for `notify()`
@@ -102,8 +104,14 @@ export class PullSubscription implements EventSubscription {
           for (const listener of this.checkpointListeners) listener(scannedTo);
         }
         // A read cut short leaves more to read; one that reached the end leaves
-        // only what was committed since, and such a commit notifies.
-        if (!reachedEnd && this.position > from) continue;
+        // only what was committed since, and such a commit notifies. Between two
+        // reads the event loop gets a turn: catching up on a long log is
+        // otherwise one unbroken chain of microtasks that holds the thread
+        // (timers, I/O, HTTP) until the very last batch.
+        if (!reachedEnd && this.position > from) {
+          await nextTurn();
+          continue;
+        }
         if (!this.caughtUpSettled) {
           this.caughtUpSettled = true;
           this.resolveCaughtUp();

@@ -37,4 +37,25 @@ describe('PeriodicPass', () => {
       jest.useRealTimers();
     }
   });
+
+  it('starts its first pass only once the role that starts it has finished starting (the next turn of the event loop)', async () => {
+    let calls = 0;
+    const pass = new PeriodicPass(async () => ++calls);
+    pass.start(60_000);
+    // What else a start runs in the same turn (the other roles' bootstrap hooks, awaited in turn) comes first.
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+    expect(calls).toBe(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toBe(1);
+    await pass.stop();
+  });
+
+  it('stopped before its first turn, it never runs', async () => {
+    let calls = 0;
+    const pass = new PeriodicPass(async () => ++calls);
+    pass.start(60_000);
+    await pass.stop();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toBe(0);
+  });
 });

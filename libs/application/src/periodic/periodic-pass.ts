@@ -5,6 +5,7 @@
  */
 export class PeriodicPass<R> {
   private timer?: NodeJS.Timeout;
+  private first?: NodeJS.Immediate;
   private running?: Promise<R>;
   readonly counts = { passes: 0, failedPasses: 0 };
 
@@ -14,16 +15,25 @@ export class PeriodicPass<R> {
     private readonly hooks: { done?: (report: R) => void; failed?: (error: Error) => void } = {},
   ) {}
 
-  /** Runs once now and then every `intervalMs`; a failed pass is reported and the next one tries again. */
+  /**
+   * Runs once on the event loop's next turn and then every `intervalMs`; a
+   * failed pass is reported and the next one tries again. The first pass
+   * waits for that turn because `start` is called while a role starts
+   * (onApplicationBootstrap): a pass begun there runs its synchronous reads
+   * (SQLite) before the role has finished starting, and a pass over a big
+   * store (the abuse watch's report aggregates every case) then held the
+   * worker thread's start, and with it the API's, for seconds.
+   */
   start(intervalMs: number): void {
     const pass = () => void this.runOnce().catch(() => undefined);
     this.timer = setInterval(pass, intervalMs);
     this.timer.unref();
-    pass();
+    this.first = setImmediate(pass);
   }
 
   /** Stops the timer and waits for a pass under way. */
   async stop(): Promise<void> {
+    clearImmediate(this.first);
     clearInterval(this.timer);
     await this.running?.catch(() => undefined);
   }
