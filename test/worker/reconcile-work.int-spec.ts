@@ -1,15 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Queue, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import { DEADLINE_NAMES, caseStream, type DeadlineName, type RecordedCaseEvent } from '@aftersales/domain';
 import { World, request } from '@aftersales/domain/testing';
 import { SqliteEventStore } from '@aftersales/event-store';
 import {
-  LocalRedisServer,
   QUEUE_NAMES,
   SETTLE_MS,
   WorkQueues,
@@ -22,6 +18,8 @@ import {
 import type { AppConfig } from '@aftersales/config';
 import { CaseWorkReactor } from '../../apps/worker/src/case-work.reactor';
 import { WorkReconciler } from '../../apps/worker/src/work-reconciler';
+import { Redis } from 'ioredis';
+import { suiteRedis } from '../support/suite-redis';
 
 jest.setTimeout(60_000);
 
@@ -29,28 +27,16 @@ jest.setTimeout(60_000);
 // durable table; whatever Redis lost, a pass puts back, once.
 
 describe('reconcileWork', () => {
-  let dir: string;
-  let redisServer: LocalRedisServer;
-  let redis: Redis;
   let work: WorkStore;
   let queues: Map<QueueName, Queue>;
   let workQueues: WorkQueues;
 
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'reconcile-'));
-    redisServer = await LocalRedisServer.start({ dir: join(dir, 'redis'), persistent: false });
-    redis = new Redis(redisServer.url, { maxRetriesPerRequest: null });
-  });
-  afterAll(async () => {
-    redis.disconnect();
-    await redisServer.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const suite = suiteRedis('reconcile');
   beforeEach(async () => {
-    await redis.flushall();
-    work = new WorkStore(join(dir, `work-${Date.now()}.db`));
-    queues = new Map(QUEUE_NAMES.map((name): [QueueName, Queue] => [name, new Queue(name, { connection: bullConnection(redisServer.url) })]));
-    workQueues = new WorkQueues(queues, redis);
+    await suite.client.flushall();
+    work = new WorkStore(join(suite.dir, `work-${Date.now()}.db`));
+    queues = new Map(QUEUE_NAMES.map((name): [QueueName, Queue] => [name, new Queue(name, { connection: bullConnection(suite.url) })]));
+    workQueues = new WorkQueues(queues, suite.client);
   });
   afterEach(async () => {
     await Promise.all([...queues.values()].map((q) => q.close()));
@@ -81,14 +67,14 @@ describe('reconcileWork', () => {
     const counts = await queues.get('deadlines')!.getJobCounts('delayed', 'waiting');
     expect(counts).toEqual({ delayed: 1500, waiting: 1 });
 
-    await redis.flushall();
+    await suite.client.flushall();
     expect(await reconcileWork(work, workQueues, { settleMs: 0 })).toMatchObject({ recreated: 1501, allLost: true });
     expect(await reconcileWork(work, workQueues, { settleMs: 0 })).toMatchObject({ recreated: 0, allLost: false });
   });
 
   /** Counts the EXISTS the client sends while `run` runs (BullMQ's scripts call EXISTS too: those are left out). */
   async function existsAsked(run: () => Promise<unknown>): Promise<number> {
-    const monitor = await redis.monitor();
+    const monitor = await suite.client.monitor();
     let asked = 0;
     monitor.on('monitor', (_time: string, args: string[], source: string) => {
       if (args[0]?.toLowerCase() === 'exists' && source !== 'lua') asked += 1;
@@ -96,7 +82,7 @@ describe('reconcileWork', () => {
     try {
       await run();
       // MONITOR lines trail the replies a little: a PING through the monitored server flushes them.
-      await redis.ping();
+      await suite.client.ping();
       await new Promise((r) => setTimeout(r, 200));
     } finally {
       monitor.disconnect();
@@ -110,7 +96,7 @@ describe('reconcileWork', () => {
     owe(works);
     expect(await reconcileWork(work, workQueues, { settleMs: 0 })).toMatchObject({ recreated: 6000 });
 
-    await redis.flushall();
+    await suite.client.flushall();
     // The marker, and a sample of the earliest rows to tell a lost Redis from one that never had the marker.
     const blind = await existsAsked(async () => {
       expect(await reconcileWork(work, workQueues, { settleMs: 0 })).toEqual({ pending: 6000, recreated: 6000, scheduled: 0, later: 0, resubmitted: 0, settling: 0, allLost: true });
@@ -142,7 +128,7 @@ describe('reconcileWork', () => {
       await reconciler.runOnce();
       expect(await queues.get('deadlines')!.getDelayedCount()).toBe(300);
       const before = reconciler.totals.recreated;
-      await redis.flushall();
+      await suite.client.flushall();
       const flushed = Date.now();
       while ((await queues.get('deadlines')!.getDelayedCount()) < 300 && Date.now() - flushed < 10_000) await new Promise((r) => setTimeout(r, 50));
       expect(await queues.get('deadlines')!.getDelayedCount()).toBe(300);
@@ -158,15 +144,15 @@ describe('reconcileWork', () => {
     const lateWork = deadline(1, Date.now() + 60_000);
     owe([lateWork]);
     expect(await reconcileWork(work, workQueues)).toMatchObject({ pending: 1, recreated: 0, settling: 1 });
-    expect(await redis.exists(queues.get('deadlines')!.toKey(lateWork.key))).toBe(0);
+    expect(await suite.client.exists(queues.get('deadlines')!.toKey(lateWork.key))).toBe(0);
 
     const later = () => Date.now() + SETTLE_MS;
     expect(await reconcileWork(work, workQueues, { now: later })).toMatchObject({ pending: 1, recreated: 1, settling: 0 });
-    expect(await redis.exists(queues.get('deadlines')!.toKey(lateWork.key))).toBe(1);
+    expect(await suite.client.exists(queues.get('deadlines')!.toKey(lateWork.key))).toBe(1);
   });
 
   it('reads the pending rows of a file written before rows had a creation time as old: checked, and re-created, at once', async () => {
-    const path = join(dir, `old-${Date.now()}.db`);
+    const path = join(suite.dir, `old-${Date.now()}.db`);
     const old = new Database(path);
     old.exec('CREATE TABLE wk_pending (key TEXT PRIMARY KEY, queue TEXT NOT NULL, case_id TEXT NOT NULL, due_at INTEGER NOT NULL, data TEXT NOT NULL)');
     const owed = deadline(7, Date.now() + 60_000);
@@ -183,9 +169,9 @@ describe('reconcileWork', () => {
   });
 
   it('does not count work its reactor committed and is still adding as lost', async () => {
-    const store = new SqliteEventStore({ path: join(dir, `events-${Date.now()}.db`) });
+    const store = new SqliteEventStore({ path: join(suite.dir, `events-${Date.now()}.db`) });
     const reactor = new CaseWorkReactor(store, work, workQueues);
-    const pauser = new Redis(redisServer.url);
+    const pauser = new Redis(suite.url);
     try {
       await workQueues.setMarker();
       await queues.get('deadlines')!.waitUntilReady();
@@ -203,11 +189,11 @@ describe('reconcileWork', () => {
 
       // settleMs 0: only the hold keeps the pass off it.
       expect(await reconcileWork(work, workQueues, { settleMs: 0 })).toMatchObject({ pending: 1, recreated: 0, settling: 1 });
-      expect(await redis.exists(queues.get('deadlines')!.toKey(key))).toBe(0);
+      expect(await suite.client.exists(queues.get('deadlines')!.toKey(key))).toBe(0);
 
       await pauser.call('CLIENT', 'UNPAUSE');
       while (workQueues.isHeld(key)) await new Promise((r) => setTimeout(r, 10));
-      expect(await redis.exists(queues.get('deadlines')!.toKey(key))).toBe(1);
+      expect(await suite.client.exists(queues.get('deadlines')!.toKey(key))).toBe(1);
       expect(await reconcileWork(work, workQueues, { settleMs: 0 })).toMatchObject({ pending: 1, recreated: 0, settling: 0 });
     } finally {
       await pauser.call('CLIENT', 'UNPAUSE').catch(() => undefined);
@@ -223,8 +209,8 @@ describe('reconcileWork', () => {
     const works = Array.from({ length: 180 }, (_, i) => deadline(randomUUID(), due + i, DEADLINE_NAMES[i % DEADLINE_NAMES.length]));
     await workQueues.add(works);
     const deadlines = queues.get('deadlines')!;
-    const sizes = await Promise.all(works.map(async (w) => Number(await redis.call('MEMORY', 'USAGE', deadlines.toKey(w.key), 'SAMPLES', '0'))));
-    const delayedSet = Number(await redis.call('MEMORY', 'USAGE', deadlines.toKey('delayed'), 'SAMPLES', '0'));
+    const sizes = await Promise.all(works.map(async (w) => Number(await suite.client.call('MEMORY', 'USAGE', deadlines.toKey(w.key), 'SAMPLES', '0'))));
+    const delayedSet = Number(await suite.client.call('MEMORY', 'USAGE', deadlines.toKey('delayed'), 'SAMPLES', '0'));
     const perEntry = delayedSet / works.length;
     expect(Math.max(...sizes) + perEntry).toBeLessThanOrEqual(1024);
   });
@@ -239,7 +225,7 @@ describe('reconcileWork', () => {
     };
     owe([refund]);
     const submitted: string[] = [];
-    const worker = new Worker('refunds', async (job) => { submitted.push(job.data.work.refundId as string); return 'submitted'; }, { connection: bullConnection(redisServer.url) });
+    const worker = new Worker('refunds', async (job) => { submitted.push(job.data.work.refundId as string); return 'submitted'; }, { connection: bullConnection(suite.url) });
     try {
       await workQueues.add([refund]);
       while (submitted.length < 1) await new Promise((r) => setTimeout(r, 20));

@@ -1,16 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, QueueEvents, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import { caseStream, type RecordedCaseEvent } from '@aftersales/domain';
 import { ACTORS, World, act, request } from '@aftersales/domain/testing';
 import { SqliteEventStore } from '@aftersales/event-store';
-import { LocalRedisServer, QUEUE_NAMES, WorkQueues, WorkStore, bullConnection, type PendingWork, type QueueName } from '@aftersales/scheduling';
+import { QUEUE_NAMES, WorkQueues, WorkStore, bullConnection, type PendingWork, type QueueName } from '@aftersales/scheduling';
 import type { AppConfig } from '@aftersales/config';
 import { CaseWorkReactor } from '../../apps/worker/src/case-work.reactor';
 import { WorkReconciler } from '../../apps/worker/src/work-reconciler';
+import { suiteRedis } from '../support/suite-redis';
 
 jest.setTimeout(60_000);
 
@@ -21,9 +19,6 @@ jest.setTimeout(60_000);
 const HORIZON_MS = 60_000;
 
 describe('the schedule horizon', () => {
-  let dir: string;
-  let redisServer: LocalRedisServer;
-  let redis: Redis;
   let store: SqliteEventStore;
   let work: WorkStore;
   let queues: Map<QueueName, Queue>;
@@ -33,25 +28,16 @@ describe('the schedule horizon', () => {
   let now: number;
   let appended: number;
 
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'horizon-'));
-    redisServer = await LocalRedisServer.start({ dir: join(dir, 'redis'), persistent: false });
-    redis = new Redis(redisServer.url, { maxRetriesPerRequest: null });
-  });
-  afterAll(async () => {
-    redis.disconnect();
-    await redisServer.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const suite = suiteRedis('horizon');
   beforeEach(async () => {
-    await redis.flushall();
-    const path = join(dir, `aftersales-${randomUUID()}.db`);
+    await suite.client.flushall();
+    const path = join(suite.dir, `aftersales-${randomUUID()}.db`);
     now = Date.parse('2025-03-01T08:00:00.000Z');
     appended = 0;
     store = new SqliteEventStore({ path });
     work = new WorkStore(path, () => now);
-    queues = new Map(QUEUE_NAMES.map((name): [QueueName, Queue] => [name, new Queue(name, { connection: bullConnection(redisServer.url) })]));
-    workQueues = new WorkQueues(queues, redis, () => now, HORIZON_MS);
+    queues = new Map(QUEUE_NAMES.map((name): [QueueName, Queue] => [name, new Queue(name, { connection: bullConnection(suite.url) })]));
+    workQueues = new WorkQueues(queues, suite.client, () => now, HORIZON_MS);
     reactor = new CaseWorkReactor(store, work, workQueues);
     reconciler = new WorkReconciler(work, workQueues, { worker: { reconcileIntervalMs: 20_000, scheduleHorizonMs: HORIZON_MS } } as AppConfig);
   });
@@ -63,7 +49,7 @@ describe('the schedule horizon', () => {
   });
 
   const deadlines = () => queues.get('deadlines')!;
-  const hasJob = async (key: string) => (await redis.exists(deadlines().toKey(key))) === 1;
+  const hasJob = async (key: string) => (await suite.client.exists(deadlines().toKey(key))) === 1;
 
   /** Appends the world's case events not appended yet, as the command path would, and waits until the reactor has applied them. */
   async function record(world: World, caseId = 'c1'): Promise<void> {
@@ -108,8 +94,8 @@ describe('the schedule horizon', () => {
     expect(await reconciler.runOnce()).toMatchObject({ pending: 1, scheduled: 0, recreated: 0 });
 
     // It runs once its delay has passed on Redis's own clock, not before.
-    const events = new QueueEvents('deadlines', { connection: bullConnection(redisServer.url) });
-    const worker = new Worker('deadlines', async () => 'ran', { connection: bullConnection(redisServer.url) });
+    const events = new QueueEvents('deadlines', { connection: bullConnection(suite.url) });
+    const worker = new Worker('deadlines', async () => 'ran', { connection: bullConnection(suite.url) });
     try {
       const finished = await deadlines().getJob(deadline.key);
       await finished!.waitUntilFinished(events, 10_000);
@@ -169,7 +155,7 @@ describe('the schedule horizon', () => {
     work.apply('case-work', 1, () => ({ added: [owed], removed: [] }));
     now += HORIZON_MS + 1000;
     expect(await reconciler.runOnce()).toMatchObject({ scheduled: 1, recreated: 0 });
-    await redis.flushall();
+    await suite.client.flushall();
     now += 1000;
     expect(await reconciler.runOnce()).toMatchObject({ pending: 1, scheduled: 0, recreated: 1, allLost: true });
     expect(await hasJob(owed.key)).toBe(true);
