@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import {
-  DenseHistogram,
+  DurationHistogram,
   emptyCounters,
   GROUP_COLUMN,
   type AnalyticsGroup,
@@ -50,8 +50,8 @@ const DAY_MS = 86_400_000;
 /** One group's counts and sums, and its two duration histograms. */
 interface Group {
   counters: Counters;
-  firstResponse: DenseHistogram;
-  resolution: DenseHistogram;
+  firstResponse: DurationHistogram;
+  resolution: DurationHistogram;
 }
 
 /** The counters of a range's cases or rollup rows, as the database adds them up per key. */
@@ -92,7 +92,7 @@ export class AnalyticsQuery {
     const group = (key: string | null): Group => {
       const name = key ?? '';
       let found = groups.get(name);
-      if (!found) groups.set(name, (found = { counters: emptyCounters(), firstResponse: new DenseHistogram(), resolution: new DenseHistogram() }));
+      if (!found) groups.set(name, (found = { counters: emptyCounters(), firstResponse: new DurationHistogram(), resolution: new DurationHistogram() }));
       return found;
     };
     const from = Date.parse(range.from);
@@ -195,6 +195,8 @@ const dayOf = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 
 function summarise(key: string, { counters: totals, firstResponse, resolution }: Group): AnalyticsSummaryItem {
   const { cases, npsCount } = totals;
+  const [firstResponseP50, firstResponseP90] = firstResponse.percentiles(PERCENTILES);
+  const [resolutionP50, resolutionP90] = resolution.percentiles(PERCENTILES);
   return {
     key,
     cases,
@@ -204,14 +206,17 @@ function summarise(key: string, { counters: totals, firstResponse, resolution }:
     deadlineDecidedRate: rate(totals.deadlineDecided, cases),
     expressRefunds: totals.expressRefunds,
     expressDisputed: totals.expressDisputed,
-    firstResponseP50: firstResponse.percentile(50),
-    firstResponseP90: firstResponse.percentile(90),
-    resolutionP50: resolution.percentile(50),
-    resolutionP90: resolution.percentile(90),
+    firstResponseP50,
+    firstResponseP90,
+    resolutionP50,
+    resolutionP90,
     ...(totals.ratingCount > 0 ? { ratingAvg: round(totals.ratingSum / totals.ratingCount) } : {}),
     ...(npsCount > 0 ? { nps: Math.round(((totals.promoters - totals.detractors) / npsCount) * 100) } : {}),
   };
 }
+
+/** The percentiles the summary reports of each duration. */
+const PERCENTILES = [50, 90] as const;
 
 /** A share from 0 to 1, to four decimals. */
 function rate(count: number, of: number): number {
