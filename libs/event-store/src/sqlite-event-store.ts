@@ -16,6 +16,7 @@ import {
 } from './event-store';
 import { readOptions } from './read-options';
 import { serializeEvents, validateExpectedRevision, validateStreamName, type SerializedEvent } from './validation';
+import { LogTail } from './log-tail';
 import { PullSubscription } from './pull-subscription';
 import { SiblingCommits } from './sibling-commits';
 import { WalCheckpointer } from './wal-checkpointer';
@@ -97,6 +98,14 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
 const SUBSCRIPTION_BATCH = 500;
 /** How many positions of the log a filtered subscription looks through per read. */
 const SCAN_WINDOW = 10_000;
+/**
+ * Subscriptions that read within this many positions of the head, while two
+ * or more are open, read through the shared tail (LogTail); further back,
+ * each reads the log itself.
+ */
+const TAIL_WINDOW = 2_000;
+/** Events the shared tail keeps. */
+const TAIL_CAPACITY = 8_192;
 /** Streams whose last revision is remembered; forgotten all at once beyond this (a miss only costs a query). */
 const KNOWN_TAILS = 100_000;
 const NO_CAP = Number.MAX_SAFE_INTEGER;
@@ -195,6 +204,12 @@ export class SqliteEventStore implements EventStore {
     this.dataVersionChecked = false;
   };
   private readonly stats: GroupCommitStats = { batches: 0, appends: 0, events: 0, largestBatch: 0 };
+  /** The newest events as this instance's subscriptions last read them, read and parsed once for all of them. */
+  private readonly tail = new LogTail<EventRow>(TAIL_CAPACITY, {
+    position: (row) => row[0],
+    type: (row) => row[4],
+    toEvent: (row) => toStoredEvent(row),
+  });
 
   private readonly begin: Database.Statement;
   private readonly commit: Database.Statement;
@@ -324,11 +339,14 @@ export class SqliteEventStore implements EventStore {
     this.assertOpen();
     const { after, eventTypes } = readOptions.subscription(options);
     const types = eventTypes ? [...new Set(eventTypes)] : undefined;
+    const typeSet = types ? new Set(types) : undefined;
     const subscription = new PullSubscription({
       after,
       batchSize: SUBSCRIPTION_BATCH,
       pollIntervalMs: this.pollIntervalMs,
-      read: types ? (position, maxCount) => this.readTypesAfter(position, types, maxCount) : (position, maxCount) => this.readAllAfter(position, maxCount),
+      read: (position, maxCount) =>
+        this.readFromTail(position, typeSet, maxCount) ??
+        (types ? this.readTypesAfter(position, types, maxCount) : this.readAllAfter(position, maxCount)),
       onClose: (closing) => {
         this.subscriptions.delete(closing);
         this.siblings.listen(this.subscriptions.size > 0);
@@ -386,6 +404,31 @@ export class SqliteEventStore implements EventStore {
   private readAllAfter(position: number, maxCount: number): { events: StoredEvent[]; scannedTo: number; reachedEnd: boolean } {
     const events = this.readAfter(position, maxCount);
     return { events, scannedTo: events.length > 0 ? events[events.length - 1].position : position, reachedEnd: events.length < maxCount };
+  }
+
+  /**
+   * A subscription's read answered from the shared tail, extended to the
+   * head first; undefined when the tail is not for it (fewer than two
+   * subscriptions, or a read further back than TAIL_WINDOW or before the
+   * tail's start): then it reads the log itself.
+   */
+  private readFromTail(
+    position: number,
+    types: ReadonlySet<string> | undefined,
+    maxCount: number,
+  ): { events: StoredEvent[]; scannedTo: number; reachedEnd: boolean } | undefined {
+    if (this.subscriptions.size < 2) return undefined;
+    const head = Math.min(this.lastPosition.get() ?? 0, this.durableCap());
+    if (position > head || head - position > TAIL_WINDOW) return undefined;
+    const tail = this.tail;
+    if (!tail.empty && position < tail.start) return undefined;
+    if (tail.empty || (position > tail.end && head - tail.end > TAIL_WINDOW)) tail.restartAt(position);
+    if (tail.end < head) {
+      const rows = this.eventsAfter.all(tail.end, head, TAIL_WINDOW);
+      tail.extend(rows, rows.length === TAIL_WINDOW ? rows[rows.length - 1][0] : head);
+    }
+    if (position > tail.end) return undefined;
+    return tail.read(position, types, maxCount, head);
   }
 
   /**
@@ -704,20 +747,21 @@ export class SqliteEventStore implements EventStore {
 // into events in place: reading the log is the hot path of every rebuild.
 function toStoredEvents(rows: EventRow[]): StoredEvent[] {
   const events = rows as unknown as StoredEvent[];
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i];
-    events[i] = {
-      id: row[1],
-      streamName: row[2],
-      type: row[4],
-      data: JSON.parse(row[5]),
-      metadata: JSON.parse(row[6]),
-      revision: row[3],
-      position: row[0],
-      recordedAt: new Date(row[7]),
-    };
-  }
+  for (let i = 0; i < rows.length; i++) events[i] = toStoredEvent(rows[i]);
   return events;
+}
+
+function toStoredEvent(row: EventRow): StoredEvent {
+  return {
+    id: row[1],
+    streamName: row[2],
+    type: row[4],
+    data: JSON.parse(row[5]),
+    metadata: JSON.parse(row[6]),
+    revision: row[3],
+    position: row[0],
+    recordedAt: new Date(row[7]),
+  };
 }
 
 // By code, not `instanceof Database.SqliteError`: the native addon keeps the
