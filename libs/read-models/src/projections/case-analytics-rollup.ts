@@ -248,6 +248,8 @@ export function encodeHistogram(histogram: Histogram): string {
 
 const DIGIT_ZERO = 48;
 const MORE = 32;
+/** Between histograms listed in one text (','; the encoding's characters run from '0' to 'o'). */
+export const HISTOGRAM_SEPARATOR = 44;
 
 function digits(value: number): string {
   let rest = value;
@@ -324,7 +326,7 @@ export class DurationHistogram {
   private readonly encoded: string[] = [];
   private readonly indices: number[] = [];
 
-  /** Adds a stored histogram (encodeHistogram's text). */
+  /** Adds a stored histogram (encodeHistogram's text), or several, each followed by HISTOGRAM_SEPARATOR but the last. */
   addEncoded(text: string): void {
     if (text.length > 0) this.encoded.push(text);
   }
@@ -344,14 +346,47 @@ export class DurationHistogram {
     let total = 0;
     let lowest = DENSE_BUCKETS;
     let highest = -1;
-    const touch = (bucket: number, n: number) => {
-      counts[bucket] += n;
-      total += n;
+    // Each stored histogram's buckets come in ascending order: its first is its lowest, its last its highest.
+    for (const text of this.encoded) {
+      let at = 0;
+      let bucket = -1;
+      let first = -1;
+      while (at < text.length) {
+        if (text.charCodeAt(at) === HISTOGRAM_SEPARATOR) {
+          // The next histogram of a list.
+          if (first >= 0 && first < lowest) lowest = first;
+          if (bucket > highest) highest = bucket;
+          bucket = -1;
+          first = -1;
+          at += 1;
+          continue;
+        }
+        let digit = text.charCodeAt(at++) - DIGIT_ZERO;
+        let step = digit & (MORE - 1);
+        for (let scale = MORE; digit >= MORE; scale *= MORE) {
+          digit = text.charCodeAt(at++) - DIGIT_ZERO;
+          step += (digit & (MORE - 1)) * scale;
+        }
+        digit = text.charCodeAt(at++) - DIGIT_ZERO;
+        let n = digit & (MORE - 1);
+        for (let scale = MORE; digit >= MORE; scale *= MORE) {
+          digit = text.charCodeAt(at++) - DIGIT_ZERO;
+          n += (digit & (MORE - 1)) * scale;
+        }
+        bucket += step + 1;
+        if (first < 0) first = bucket;
+        counts[bucket] += n;
+        total += n;
+      }
+      if (first >= 0 && first < lowest) lowest = first;
+      if (bucket > highest) highest = bucket;
+    }
+    for (const bucket of this.indices) {
+      counts[bucket] += 1;
+      total += 1;
       if (bucket < lowest) lowest = bucket;
       if (bucket > highest) highest = bucket;
-    };
-    for (const text of this.encoded) readPairs(text, touch);
-    for (const bucket of this.indices) touch(bucket, 1);
+    }
     const answers = ps.map(() => null as number | null);
     if (total > 0) {
       // One pass over the touched buckets answers every p (ranks ascending with p).

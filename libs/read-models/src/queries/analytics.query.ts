@@ -1,8 +1,10 @@
 import { sql } from 'kysely';
 import {
+  COUNTER_COLUMNS,
   DurationHistogram,
   emptyCounters,
   GROUP_COLUMN,
+  HISTOGRAM_SEPARATOR,
   type AnalyticsGroup,
   type Counters,
 } from '../projections/case-analytics-rollup';
@@ -47,6 +49,9 @@ export interface AnalyticsSummary {
 
 const DAY_MS = 86_400_000;
 
+/** Between the histograms of one key's rollup rows, as the database lists them. */
+const SEPARATOR = String.fromCharCode(HISTOGRAM_SEPARATOR);
+
 /** One group's counts and sums, and its two duration histograms. */
 interface Group {
   counters: Counters;
@@ -54,31 +59,14 @@ interface Group {
   resolution: DurationHistogram;
 }
 
-/** The counters of a range's cases or rollup rows, as the database adds them up per key. */
-interface PartialCounters {
-  key: string | null;
-  cases: number | string;
-  refunded: number | string | null;
-  compensated: number | string | null;
-  auto_approved: number | string | null;
-  deadline_decided: number | string | null;
-  express_refunds: number | string | null;
-  express_disputed: number | string | null;
-  rating_sum: number | string | null;
-  rating_count: number | string | null;
-  nps_count: number | string | null;
-  promoters: number | string | null;
-  detractors: number | string | null;
-}
-
 /**
  * `GET /v1/analytics/summary` from the `case_analytics` read model: the
  * cases requested in [from, to), grouped by one of API.md's keys. The whole
  * UTC days of the range come from the daily rollup (one row per day and
  * key: counts, sums, duration histograms), the partial days at either end
- * from the cases themselves (the database adds up their counters, their
- * durations go into the same buckets); so a summary reads a row per day and
- * key plus at most two days of cases, whatever the range.
+ * from the cases themselves (their counters added up, their durations put
+ * into the same buckets); so a summary reads a row per day and key plus at
+ * most two days of cases, whatever the range.
  *
  * Percentiles are nearest rank over histogram buckets (exact below 128 s,
  * then less than 1/64 of the value wide): each is the upper bound of the
@@ -117,65 +105,69 @@ export class AnalyticsQuery {
   }
 
   /**
-   * The rollup rows of the whole days [firstDay, endDay): their counters
-   * added up per key by the database, their histograms read alone (a row
-   * object per rollup row with every counter cost more than the sums).
+   * The rollup rows of the whole days [firstDay, endDay), in one pass: the
+   * database adds up each key's counters and lists its rows' histograms in
+   * one text, decoded when the percentiles are asked for. (A row object per
+   * rollup row, or a second pass for the histograms, cost more than the sums.)
    */
   private async addDays(groupBy: AnalyticsGroup, firstDay: string, endDay: string, group: (key: string | null) => Group): Promise<void> {
-    const { db } = this.store;
-    const totals = await sql<PartialCounters>`
+    const totals = await sql<CaseTotals & { first_responses: string | null; resolutions: string | null }>`
       select key, sum(cases) as cases, sum(refunded) as refunded, sum(compensated) as compensated,
         sum(auto_approved) as auto_approved, sum(deadline_decided) as deadline_decided,
         sum(express_refunds) as express_refunds, sum(express_disputed) as express_disputed,
         sum(rating_sum) as rating_sum, sum(rating_count) as rating_count, sum(nps_count) as nps_count,
-        sum(promoters) as promoters, sum(detractors) as detractors
+        sum(promoters) as promoters, sum(detractors) as detractors,
+        string_agg(first_response, ${SEPARATOR}) as first_responses, string_agg(resolution, ${SEPARATOR}) as resolutions
       from rm_case_facts_daily
       where dimension = ${groupBy} and day >= ${firstDay} and day < ${endDay}
-      group by key`.execute(db);
-    for (const row of totals.rows) addCounters(group(row.key).counters, row);
-    const histograms = await db
-      .selectFrom('rm_case_facts_daily')
-      .select(['key', 'first_response', 'resolution'])
-      .where('dimension', '=', groupBy)
-      .where('day', '>=', firstDay)
-      .where('day', '<', endDay)
-      .execute();
-    for (const row of histograms) {
+      group by key`.execute(this.store.db);
+    for (const row of totals.rows) {
       const g = group(row.key);
-      g.firstResponse.addEncoded(row.first_response);
-      g.resolution.addEncoded(row.resolution);
+      addCounters(g.counters, row);
+      if (row.first_responses) g.firstResponse.addEncoded(row.first_responses);
+      if (row.resolutions) g.resolution.addEncoded(row.resolutions);
     }
   }
 
-  /** The cases requested in [start, end) (less than a day), added to their groups. */
+  /**
+   * The cases requested in [start, end) (less than a day), added to their
+   * groups in one pass over them: the database adds up each group's
+   * counters and lists its durations as text (two passes, or a row object
+   * per case, cost about twice as much: the cases' rows are wide).
+   */
   private async addCases(groupBy: AnalyticsGroup, start: string, end: string, group: (key: string | null) => Group): Promise<void> {
     const key = sql.ref(GROUP_COLUMN[groupBy]);
-    const { db } = this.store;
-    const totals = await sql<PartialCounters>`
+    const totals = await sql<CaseTotals & { first_responses: string | null; resolutions: string | null }>`
       select ${key} as key, count(*) as cases, sum(refunded) as refunded, sum(compensated) as compensated,
         sum(auto_approved) as auto_approved, sum(deadline_decided) as deadline_decided,
         sum(express_refund) as express_refunds, sum(express_disputed) as express_disputed,
         sum(rating) as rating_sum, count(rating) as rating_count, count(nps) as nps_count,
-        sum(case when nps >= 9 then 1 else 0 end) as promoters, sum(case when nps <= 6 then 1 else 0 end) as detractors
+        sum(case when nps >= 9 then 1 else 0 end) as promoters, sum(case when nps <= 6 then 1 else 0 end) as detractors,
+        string_agg(cast(first_response_seconds as text), ',') as first_responses, string_agg(cast(resolution_seconds as text), ',') as resolutions
       from rm_case_facts
       where requested_at >= ${start} and requested_at < ${end}
-      group by ${key}`.execute(db);
-    for (const row of totals.rows) addCounters(group(row.key).counters, row);
-    const durations = await sql<{ key: string | null; first_response: number | null; resolution: number | null }>`
-      select ${key} as key, first_response_seconds as first_response, resolution_seconds as resolution
-      from rm_case_facts
-      where requested_at >= ${start} and requested_at < ${end} and (first_response_seconds is not null or resolution_seconds is not null)`.execute(db);
-    for (const row of durations.rows) {
+      group by ${key}`.execute(this.store.db);
+    for (const row of totals.rows) {
       const g = group(row.key);
-      if (row.first_response !== null) g.firstResponse.addDuration(Number(row.first_response));
-      if (row.resolution !== null) g.resolution.addDuration(Number(row.resolution));
+      addCounters(g.counters, row);
+      addDurations(g.firstResponse, row.first_responses);
+      addDurations(g.resolution, row.resolutions);
     }
   }
 }
 
 
-/** Counters the database added up (a sum over no rows is null). */
-function addCounters(c: Counters, row: PartialCounters): void {
+/** A rollup row's counters, or a range of cases' as the database added them up, added to a group's. */
+type CaseTotals = { key: string | null } & { [column in (typeof COUNTER_COLUMNS)[number]]: number | string | null };
+
+/** Durations listed as text by the database (`string_agg`: null for none), counted into a histogram. */
+function addDurations(histogram: DurationHistogram, list: string | null): void {
+  if (!list) return;
+  for (const seconds of list.split(',')) histogram.addDuration(Number(seconds));
+}
+
+/** (A sum over no rows is null.) */
+function addCounters(c: Counters, row: Pick<CaseTotals, (typeof COUNTER_COLUMNS)[number]>): void {
   c.cases += Number(row.cases);
   c.refunded += Number(row.refunded ?? 0);
   c.compensated += Number(row.compensated ?? 0);
