@@ -139,4 +139,24 @@ describe('the repair pass beside the command path', () => {
       await store.close();
     }
   }, 60_000);
+
+  it('lets go, without reading them, the pairs whose order has released everything it held for them', async () => {
+    // 40 buyers withdraw one case each: the order releases those lines (OrderLinesReleased) when the case closes.
+    const withdrawn = Array.from({ length: 40 }, (_, i) => `c${100 + i}-L2`);
+    for (const caseId of withdrawn) await cases.execute(new ExecuteCaseCommand(caseId, { type: 'withdraw', actor: buyer, data: {} }, origin(buyer)));
+    const store = new SqliteEventStore({ path: join(dir, 'events.db') });
+    try {
+      const clock = new SimClock(new Date('2026-01-05T00:10:00.000Z'));
+      const followUps = new OrderFollowUpService(store, clock);
+      const reconciled = jest.spyOn(followUps, 'reconcile');
+      const pass = new OrderRepairPass(store, followUps, clock);
+      // A process starting on this log: only the pairs still owed something are reconciled.
+      const report = await pass.runOnce();
+      expect(report.watching).toBe(2 * ORDERS - withdrawn.length);
+      expect(report.checked).toBe(2 * ORDERS - withdrawn.length);
+      expect(reconciled.mock.calls.map(([, caseId]) => caseId)).not.toEqual(expect.arrayContaining([withdrawn[0]]));
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
 });

@@ -34,6 +34,8 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
 
 const ORDER_PREFIX = 'order-';
 const CASE_PREFIX = caseStream('');
+
+/** An order event that holds lines or reserves money for a case: the pair is watched from then on. */
 const OBLIGATIONS = new Set(['OrderLinesHeld', 'RefundReserved']);
 
 export interface RepairReport {
@@ -76,6 +78,20 @@ export class OrderRepairPass implements OnApplicationBootstrap, OnModuleDestroy 
   private readonly changed = new Set<string>();
   /** Pairs whose lines are held for a case not written yet: whether to fence them depends on the clock. */
   private readonly unwritten = new Set<string>();
+  /**
+   * What the order streams owe each watched case, as their events say:
+   * cases whose lines are held, and reserved refunds by refund id. Kept
+   * from the order events the pass reads anyway (the same rules as
+   * `evolveOrder`), so a pair whose order has released its lines and
+   * settled or released its money is let go as soon as those events are
+   * read, without reading either stream: the repair would find nothing to
+   * do. Without it a restart reconciled every pair the log ever held, two
+   * full stream reads each (a minute of CPU on 200,000 cases).
+   */
+  private readonly held = new Set<string>();
+  /** `<orderId> <refundId>` → caseId, for reservations not yet settled or released. */
+  private readonly reserved = new Map<string, string>();
+  private readonly reservedPerCase = new Map<string, number>();
   abandonAfterMs = ABANDON_UNWRITTEN_CASE_AFTER_MS;
   /** Running totals for metrics. */
   readonly totals = { passes: 0, failedPasses: 0, abandoned: 0, watching: 0 };
@@ -153,7 +169,9 @@ export class OrderRepairPass implements OnApplicationBootstrap, OnModuleDestroy 
           const orderId = event.streamName.slice(ORDER_PREFIX.length);
           const caseId = OBLIGATIONS.has(event.type) ? (event.data as { caseId?: string }).caseId : undefined;
           if (caseId) this.watch(caseId, orderId);
+          const discharged = this.track(orderId, event);
           for (const watchedCase of this.casesOfOrder.get(orderId) ?? []) this.changed.add(watchedCase);
+          if (discharged !== undefined && this.watched.get(discharged) === orderId && !this.owedOnRecord(discharged)) this.unwatch(discharged);
         } else if (event.streamName.startsWith(CASE_PREFIX)) {
           const caseId = event.streamName.slice(CASE_PREFIX.length);
           if (this.watched.has(caseId)) this.changed.add(caseId);
@@ -162,6 +180,55 @@ export class OrderRepairPass implements OnApplicationBootstrap, OnModuleDestroy 
       this.checkpoint = batch[batch.length - 1].position;
       await nextTurn();
     }
+  }
+
+  /**
+   * Moves `held` and `reserved` by one order event, as `evolveOrder` moves
+   * the order's holds and reservations; returns the case an event released
+   * something of.
+   */
+  private track(orderId: string, event: StoredEvent): string | undefined {
+    const data = event.data as { caseId?: string; refundId?: string };
+    // Reservations are the order's, by refund id: keyed by both, as the order keeps them.
+    const refund = data.refundId === undefined ? undefined : `${orderId} ${data.refundId}`;
+    switch (event.type) {
+      case 'OrderLinesHeld':
+        if (data.caseId !== undefined) this.held.add(data.caseId);
+        return undefined;
+      case 'OrderLinesReleased':
+        if (data.caseId === undefined) return undefined;
+        this.held.delete(data.caseId);
+        return data.caseId;
+      case 'RefundReserved': {
+        if (refund === undefined || data.caseId === undefined) return undefined;
+        const before = this.reserved.get(refund);
+        if (before !== undefined) this.countReserved(before, -1);
+        this.reserved.set(refund, data.caseId);
+        this.countReserved(data.caseId, +1);
+        return before !== undefined && before !== data.caseId ? before : undefined;
+      }
+      case 'RefundReservationSettled':
+      case 'RefundReservationReleased': {
+        const caseId = refund === undefined ? undefined : this.reserved.get(refund);
+        if (caseId === undefined) return undefined;
+        this.reserved.delete(refund!);
+        this.countReserved(caseId, -1);
+        return caseId;
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  private countReserved(caseId: string, by: number): void {
+    const count = (this.reservedPerCase.get(caseId) ?? 0) + by;
+    if (count > 0) this.reservedPerCase.set(caseId, count);
+    else this.reservedPerCase.delete(caseId);
+  }
+
+  /** Whether the order events read so far leave lines held or money reserved for the case. */
+  private owedOnRecord(caseId: string): boolean {
+    return this.held.has(caseId) || this.reservedPerCase.has(caseId);
   }
 
   private watch(caseId: string, orderId: string): void {
