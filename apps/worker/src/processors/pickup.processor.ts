@@ -1,7 +1,7 @@
 import { Inject, Logger } from '@nestjs/common';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import type { Job } from 'bullmq';
-import { CommandRefusedError, StreamReadsService, type CaseView } from '@aftersales/application';
+import { StreamReadsService } from '@aftersales/application';
 import { CARRIER, ProviderRejectedError, type Carrier } from '@aftersales/integrations';
 import { WORKER_NAME, type JobData, type PendingWork } from '@aftersales/scheduling';
 import { waitAsProviderAsks } from './provider-retry';
@@ -55,12 +55,7 @@ export class PickupProcessor extends WorkerHost {
    */
   private async notOwed(job: Job<JobData<PickupWork>>): Promise<string | undefined> {
     const { caseId, work } = job.data;
-    let view: CaseView | undefined;
-    try {
-      view = await this.reads.caseView(caseId, WORKER_ACTOR);
-    } catch (error) {
-      if (!(error instanceof CommandRefusedError)) throw error;
-    }
+    const view = await this.reads.caseOnRecord(caseId);
     if (!view || view.orderId !== work.orderId || view.buyerId !== work.buyerId) {
       const why = view ? `case ${caseId} is not of order ${work.orderId} and buyer ${work.buyerId}` : `there is no case ${caseId}`;
       this.logger.warn(`pickup job ${job.id} dropped: ${why}`);

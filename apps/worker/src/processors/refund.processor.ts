@@ -1,7 +1,7 @@
 import { Inject, Logger } from '@nestjs/common';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import type { Job } from 'bullmq';
-import { CommandRefusedError, StreamReadsService } from '@aftersales/application';
+import { StreamReadsService } from '@aftersales/application';
 import { PAYMENT_CENTRE, ProviderRejectedError, ProviderRetryableError, type PaymentCentre } from '@aftersales/integrations';
 import { REFUND_ATTEMPTS, WORKER_NAME, type JobData, type PendingWork } from '@aftersales/scheduling';
 import { INTEGRATION_ACTOR, SystemCommands, WORKER_ACTOR } from '../system-commands';
@@ -70,13 +70,7 @@ export class RefundProcessor extends WorkerHost {
    */
   private async notOwed(job: Job<JobData<RefundWork>>): Promise<string | undefined> {
     const { caseId, work } = job.data;
-    let refunds;
-    try {
-      refunds = (await this.reads.caseView(caseId, WORKER_ACTOR)).refunds;
-    } catch (error) {
-      if (!(error instanceof CommandRefusedError)) throw error;
-      refunds = undefined;
-    }
+    const refunds = (await this.reads.caseOnRecord(caseId))?.refunds;
     const refund = refunds?.find((r) => r.refundId === work.refundId);
     if (!refund || refund.amount !== work.amount) {
       const why = refunds ? `case ${caseId} issued no refund ${work.refundId} of ${work.amount}` : `there is no case ${caseId}`;

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { canSeeCase, caseStream, canSeeOrder, eligibility, initialOrderState, type Actor, type Eligibility } from '@aftersales/domain';
+import { canSeeCase, caseStream, canSeeOrder, eligibility, initialOrderState, type Actor, type AfterSalesCase, type Eligibility } from '@aftersales/domain';
 import type { EventStore, StoredEvent } from '@aftersales/event-store';
 import { Clock } from '../commands/clock';
 import { CommandRefusedError } from '../commands/errors';
@@ -30,6 +30,17 @@ export class StreamReadsService {
     if (kase.state.status === 'none' || !canSeeCase(kase.state, caller)) throw notFound(`case ${caseId}`);
     const flagged = await buyerFlaggedFor(this.store, kase.state, initialOrderState);
     return toCaseView(kase.state, kase.revision, caller, this.clock.now(), await this.policies.effectiveFor(kase.state.merchantId), flagged);
+  }
+
+  /**
+   * The case as its stream records it, or undefined when there is none: for
+   * the system's own jobs, which check a refund or a pickup against the case
+   * and need no view of it (no buyer flag, policy or allowed actions read
+   * and worked out, as `caseView` does for a person).
+   */
+  async caseOnRecord(caseId: string): Promise<AfterSalesCase | undefined> {
+    const kase = await loadCase(this.store, caseId);
+    return kase.state.status === 'none' ? undefined : kase.state;
   }
 
   /**
