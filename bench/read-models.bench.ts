@@ -48,7 +48,7 @@ import { runCliSeed } from './support/cli-seed';
 import { BenchClient, type Answer } from './support/http-client';
 import { startService, waitForReady, type ChildServer } from './support/service';
 import { developmentToken } from './support/tokens';
-import { cpuModel, processCpuSeconds } from './support/machine';
+import { cpuModel, processCpuSeconds, roleCpuSeconds, rolesPer } from './support/machine';
 
 const CASES = Number(process.env.BENCH_CASES ?? 200_000);
 const DAYS = Number(process.env.BENCH_DAYS ?? 90);
@@ -628,10 +628,12 @@ async function lagRun(service: ChildServer, reader: StoreReader, sqlitePath: str
     const watch = watchCheckpoints(readModelsPath(sqlitePath));
     const cpuBefore = { server: processCpuSeconds(service.process.pid), driver: process.cpuUsage() };
     const writesBefore = await httpWrites(service.baseUrl);
+    const rolesBefore = await roleCpuSeconds(service.baseUrl);
     const driveStarted = performance.now();
     const drive = await driveCommands(client, tokens, slots(orders));
     const driveSeconds = (performance.now() - driveStarted) / 1000;
     const writesAfter = await httpWrites(service.baseUrl);
+    const rolesAfter = await roleCpuSeconds(service.baseUrl);
     const driverUsed = process.cpuUsage(cpuBefore.driver);
     const serverCpu = processCpuSeconds(service.process.pid) - cpuBefore.server;
     const lastPosition = drive.answers.reduce((max, a) => Math.max(max, a.position ?? 0), 0);
@@ -666,6 +668,8 @@ async function lagRun(service: ChildServer, reader: StoreReader, sqlitePath: str
       `CPU over the drive: service ${((100 * serverCpu) / (wall / 1000)).toFixed(0)}% of a core, load generator ${((100 * (driverUsed.user + driverUsed.system)) / 1e6 / (wall / 1000)).toFixed(0)}%; ` +
         `checkpoints polled every ${history.pollIntervalMs.toFixed(1)} ms on average (the resolution of the lags below).`,
     );
+    const commandsDriven = drive.answers.filter((a) => a.status >= 200 && a.status < 300).length;
+    if (rolesAfter.size > 0) console.log(`CPU per command answered 2xx, by role thread (warm-up included): ${rolesPer(rolesBefore, rolesAfter, commandsDriven)}; whole service ${((1000 * serverCpu) / commandsDriven).toFixed(3)} ms.`);
     console.log('');
     console.log(`Projection lag: from a command's answer (its \`position\`) to the projection's stored checkpoint at or past it; ${int(measured.length)} commands answered after the warm-up.`);
     const rows = [['projection', 'commands', 'p50', 'p99', 'max', 'p99 from the append', 'checkpoint moves seen', 'not reached', `p99 ≤ ${int(TARGET.lagP99Ms)} ms`]];

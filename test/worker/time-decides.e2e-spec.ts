@@ -121,4 +121,14 @@ describe('time decides (the worker in npm start)', () => {
     expect(text).toMatch(/worker_pending_work \d+/);
     expect(text).toMatch(/order_repair_passes [1-9]\d*/);
   });
+
+  it('shows in /metrics the CPU of each role\'s thread, so an operator sees which role keeps the process busy', async () => {
+    if (process.platform !== 'linux') return; // per-thread CPU comes from /proc
+    const body = await (await fetch(`${started.service.baseUrl}/metrics`)).text();
+    for (const role of ['api', 'worker', 'projector']) {
+      const seconds = Number(new RegExp(`aftersales_thread_cpu_seconds\\{role="${role}"\\} ([0-9.e+-]+)`).exec(body)?.[1]);
+      // Every role has started (loading its modules alone takes a good part of a second), so its thread has used some CPU.
+      expect(seconds).toBeGreaterThan(0);
+    }
+  });
 });

@@ -3,7 +3,7 @@ import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Registry } from 'prom-client';
-import { JsonLogger, METRICS_REGISTRY, createRootLogger } from '@aftersales/application';
+import { JsonLogger, METRICS_REGISTRY, createRootLogger, registerThreadCpu } from '@aftersales/application';
 import { loadConfig } from '@aftersales/config';
 import { ProjectorAppModule } from '../../projector/src/projector-app.module';
 import { WorkerProcessModule } from '../../worker/src/worker-process.module';
@@ -31,6 +31,7 @@ async function main(): Promise<void> {
   // The main thread validated the same environment before it started this thread.
   const config = { ...loadConfig(), redisUrl };
   const registry = new Registry();
+  registerThreadCpu(registry, role);
   const roleModule = role === 'worker' ? WorkerProcessModule.register(config) : ProjectorAppModule.register(config);
   const app = await NestFactory.createApplicationContext(RoleThreadModule.register(roleModule, registry), {
     logger: new JsonLogger(createRootLogger(config.logLevel)),

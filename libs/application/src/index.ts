@@ -1,6 +1,7 @@
 export * from './infrastructure/tokens';
 export * from './infrastructure/infrastructure.module';
 export * from './infrastructure/observed-event-store';
+export * from './infrastructure/thread-cpu';
 export * from './application.module';
 export * from './commands/case-commands';
 export * from './commands/order-commands';

@@ -2,7 +2,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { AppendObserver, AppendOutcome } from '@aftersales/application';
+import { registerThreadCpu, type AppendObserver, type AppendOutcome } from '@aftersales/application';
 
 /** Route label for requests that matched no route, so raw URLs never become label values. */
 const UNMATCHED_ROUTE = 'unmatched';
@@ -72,6 +72,8 @@ export class MetricsService implements OnModuleInit, AppendObserver {
 
   constructor(private readonly adapterHost: HttpAdapterHost) {
     collectDefaultMetrics({ register: this.registry });
+    // Constructed on the API's own thread: its event loop's CPU, beside the role threads' (apps/aftersales).
+    registerThreadCpu(this.registry, 'api');
   }
 
   onModuleInit(): void {

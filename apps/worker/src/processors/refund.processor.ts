@@ -4,7 +4,7 @@ import type { Job } from 'bullmq';
 import { StreamReadsService } from '@aftersales/application';
 import { PAYMENT_CENTRE, ProviderRejectedError, ProviderRetryableError, type PaymentCentre } from '@aftersales/integrations';
 import { REFUND_ATTEMPTS, WORKER_NAME, type JobData, type PendingWork } from '@aftersales/scheduling';
-import { INTEGRATION_ACTOR, SystemCommands, WORKER_ACTOR } from '../system-commands';
+import { INTEGRATION_ACTOR, SystemCommands } from '../system-commands';
 import { waitAsProviderAsks } from './provider-retry';
 import { STALLED_JOBS } from './stalled-jobs';
 

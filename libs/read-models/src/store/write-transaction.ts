@@ -63,7 +63,7 @@ class TurnTransactions {
   private readonly transaction: (queue: QueuedBody[], outcomes: Outcome[]) => void;
   private readonly savepoint: (body: WriteBody<unknown>) => unknown;
 
-  constructor(private readonly database: Database.Database) {
+  constructor(database: Database.Database) {
     const run = (body: WriteBody<unknown>) => drive(body, (query) => runSqlite(database, query));
     // Nested inside `transaction`, better-sqlite3 runs this one as SAVEPOINT ... RELEASE (ROLLBACK TO on a throw).
     this.savepoint = database.transaction(run);
