@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { DEVELOPMENT_JWT_SECRET } from '@aftersales/config';
 import { startScript, startService, waitForOutput, waitForReady, type ChildServer } from './support/service';
 import type { ProbeRecord } from './support/stall-probe';
-import { cpuModel, processCpuSeconds, roleCpuSeconds, rolesPer } from './support/machine';
+import { cpuModel, processCpuSeconds } from './support/machine';
 
 const CONNECTIONS = 50;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
@@ -240,8 +240,6 @@ interface Run {
   wallClock: [number, number];
   /** CPU seconds the server process and this (load-generating) process used in the window. */
   cpu: { server: number; driver: number };
-  /** CPU seconds of each role thread of the service in the window (empty for the bare endpoint, or off Linux). */
-  roles: { before: Map<string, number>; after: Map<string, number> };
   latencies: Record<Kind | 'all', number[]>;
   statuses: Record<Kind, Map<number, number>>;
   errorSamples: string[];
@@ -261,7 +259,6 @@ function newRun(): Run {
     window: [0, 0],
     wallClock: [0, 0],
     cpu: { server: Number.NaN, driver: Number.NaN },
-    roles: { before: new Map(), after: new Map() },
     latencies: { open: [], approve: [], all: [] },
     statuses: { open: new Map(), approve: new Map() },
     errorSamples: [],
@@ -280,7 +277,6 @@ async function drive(
   run: Run,
   onTick?: (instance: AutocannonInstance) => void,
 ): Promise<Run> {
-  const rolesBefore = await roleCpuSeconds(server.baseUrl).catch(() => new Map<string, number>());
   const serverCpu = processCpuSeconds(server.process.pid);
   const driverCpu = process.cpuUsage();
   run.window[0] = monotonicUs();
@@ -300,7 +296,6 @@ async function drive(
   run.wallClock[1] = Date.now();
   const driverUsed = process.cpuUsage(driverCpu);
   run.cpu = { server: processCpuSeconds(server.process.pid) - serverCpu, driver: (driverUsed.user + driverUsed.system) / 1e6 };
-  run.roles = { before: rolesBefore, after: await roleCpuSeconds(server.baseUrl).catch(() => new Map<string, number>()) };
   if (timer) clearInterval(timer);
   run.seconds = result.duration;
   run.transportErrors = result.errors;
@@ -407,6 +402,12 @@ function describeMetrics(before: Metrics, after: Metrics): void {
     console.log(`    ${route}: ${int(n)} answered, mean ${ms((1000 * sum) / n)} from request received to response sent`);
   }
   const sumOf = (prefix: string) => [...after.keys()].filter((k) => k.startsWith(prefix)).reduce((total, k) => total + delta(k), 0);
+  const commands = sumOf('http_request_duration_seconds_count{method="POST",route="/v1/cases"') + sumOf('http_request_duration_seconds_count{method="POST",route="/v1/cases/:caseId/approve"');
+  const roles = [...after.keys()].flatMap((k) => {
+    const role = /^aftersales_thread_cpu_seconds\{role="([^"]+)"\}$/.exec(k)?.[1];
+    return role ? [`${role} ${((1000 * delta(k)) / commands).toFixed(3)} ms`] : [];
+  });
+  if (roles.length > 0 && commands > 0) console.log(`    CPU per command, by role thread (each role's event loop; helper threads not counted): ${roles.join(', ')}`);
   const appends = sumOf('event_store_append_duration_seconds_count');
   if (appends > 0) {
     const mean = (1000 * sumOf('event_store_append_duration_seconds_sum')) / appends;
@@ -578,9 +579,6 @@ function describe(name: string, run: Run): void {
   console.log(`  ${name}: ${run.seconds.toFixed(1)} s, ${parts.join('; ')}; transport errors ${run.transportErrors}, timeouts ${run.timeouts}`);
   const share = (cpu: number) => `${((100 * cpu) / run.seconds).toFixed(0)}% of a core`;
   console.log(`    CPU in the window: server process ${share(run.cpu.server)}, load generator ${share(run.cpu.driver)}`);
-  const answered = run.latencies.all.length;
-  if (run.roles.after.size > 0 && answered > 0)
-    console.log(`    CPU per command answered 2xx, by role thread: ${rolesPer(run.roles.before, run.roles.after, answered)}; whole service ${((1000 * run.cpu.server) / answered).toFixed(3)} ms`);
   for (const sample of run.errorSamples) console.log(`    ${sample}`);
 }
 
