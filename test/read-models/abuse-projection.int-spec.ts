@@ -1,5 +1,5 @@
 import type { StoredEvent } from '@aftersales/event-store';
-import { ABUSE_RULES, AbuseQuery, caseAnalyticsProjection, judge, prepareProjection, readCheckpoint, storeBatch, type AnyProjection, type ReadStore } from '@aftersales/read-models';
+import { ABUSE_REPORT_MAX_AGE_MS, ABUSE_RULES, AbuseQuery, caseAnalyticsProjection, judge, prepareProjection, readCheckpoint, storeBatch, type AnyProjection, type ReadStore } from '@aftersales/read-models';
 import { CaseHistory, MERCHANT, PAYMENTS } from './support/case-history';
 import { DIALECTS, openTestReadStore, type TestReadStore } from './support/read-stores';
 
@@ -104,5 +104,33 @@ describe.each(DIALECTS)('abuse report from case_analytics on %s', (dialect) => {
     expect(second.items.map((i) => i.id)).toEqual(['acct-shared']);
     expect(second.nextCursor).toBeUndefined();
     expect(() => query.checkCursor('bm90LWEtY3Vyc29y')).toThrow('must be a cursor');
+  });
+  it('serves every page of a report from one reading: again only when it is older than its age limit or a caller asks for a later minPosition', async () => {
+    let now = 1_000_000;
+    const query = new AbuseQuery(t.store, ABUSE_RULES, { now: () => now });
+    expect((await query.list({ limit: 50 })).items.map((i) => i.id)).toEqual(['u-abuser', 'acct-shared']);
+    // Three more buyers on one new account: a new subject to report.
+    const more = ['p1', 'p2', 'p3'].map((n) => order(`o-${n}`, `u-${n}`, 'acct-new'));
+    await given(t.store, caseAnalyticsProjection, more);
+    const position = Math.max(...more.map((e) => e.position));
+    // Read before those events: kept for a caller who asks for no later position.
+    expect((await query.list({ limit: 50 })).items.map((i) => i.id)).toEqual(['u-abuser', 'acct-shared']);
+    // Asked for at their position: read again.
+    expect((await query.list({ limit: 50, minPosition: position })).items.map((i) => i.id)).toEqual(['u-abuser', 'acct-new', 'acct-shared']);
+    // And a report past its age is read again for anyone.
+    const aged = new AbuseQuery(t.store, ABUSE_RULES, { now: () => now });
+    await aged.list({ limit: 50 });
+    await given(t.store, caseAnalyticsProjection, [order('o-p4', 'u-p4', 'acct-late'), order('o-p5', 'u-p5', 'acct-late'), order('o-p6', 'u-p6', 'acct-late')]);
+    now += ABUSE_REPORT_MAX_AGE_MS;
+    expect((await aged.list({ limit: 50 })).items.map((i) => i.id)).toContain('acct-late');
+  });
+
+  it('reads the report in slices of whole subjects, with the same result as in one go', async () => {
+    const whole = await new AbuseQuery(t.store, { ...ABUSE_RULES, minCases: 1 }).list({ limit: 50 });
+    for (const sliceRows of [1, 2, 3]) {
+      const sliced = await new AbuseQuery(t.store, { ...ABUSE_RULES, minCases: 1 }, { sliceRows }).list({ limit: 50 });
+      expect({ sliceRows, items: sliced.items }).toEqual({ sliceRows, items: whole.items });
+    }
+    expect(whole.items.length).toBeGreaterThan(2);
   });
 });

@@ -57,6 +57,6 @@ export class AnalyticsController {
       throw error;
     }
     await this.readYourWrites.reach([CASE_ANALYTICS], query.minPosition);
-    return this.abuse.list({ limit: query.limit ?? DEFAULT_PAGE_SIZE, cursor: query.cursor });
+    return this.abuse.list({ limit: query.limit ?? DEFAULT_PAGE_SIZE, cursor: query.cursor, minPosition: query.minPosition });
   }
 }
