@@ -1,7 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Clock } from '@aftersales/application';
-import { ABUSE_RULES, AbuseQuery, AnalyticsQuery, CASE_ANALYTICS, InvalidCursorError, type AnalyticsGroup } from '@aftersales/read-models';
+import { ABUSE_REPORT_MAX_AGE_MS, ABUSE_RULES, AbuseQuery, AnalyticsQuery, CASE_ANALYTICS, InvalidCursorError, type AnalyticsGroup } from '@aftersales/read-models';
 import { Roles } from '../auth/decorators';
 import { DEFAULT_PAGE_SIZE } from '../cases/list-page';
 import { ProblemResponse } from '../cases/problem-docs';
@@ -45,7 +45,7 @@ export class AnalyticsController {
   @Roles('admin')
   @ApiOperation({
     summary: 'Buyers and payment accounts with unusual refund ratios, refund-only-without-return patterns, or many buyers behind one account',
-    description: `Each item says why. Thresholds: at least ${ABUSE_RULES.minCases} cases for the ratio rules; refund ratio ${ABUSE_RULES.refundRatio}; refund_only-without-return share ${ABUSE_RULES.refundOnlyShare}; ${ABUSE_RULES.buyersPerPaymentAccount} buyers per payment account.`,
+    description: `Each item says why. Every page comes from one reading of the report, kept up to ${ABUSE_REPORT_MAX_AGE_MS / 1000} s; with \`minPosition\` a reading from before that position is not used. Thresholds: at least ${ABUSE_RULES.minCases} cases for the ratio rules; refund ratio ${ABUSE_RULES.refundRatio}; refund_only-without-return share ${ABUSE_RULES.refundOnlyShare}; ${ABUSE_RULES.buyersPerPaymentAccount} buyers per payment account.`,
   })
   @ApiOkResponse({ type: AbuseResponse })
   @ProblemResponse(503, 'The read models did not reach `minPosition` within 5 s; retry after Retry-After')
