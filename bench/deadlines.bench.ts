@@ -42,7 +42,7 @@ import { runNoopQueue, DEADLINE_CONCURRENCY, type NoopRun } from './deadlines/no
 import { summariseProfile } from './deadlines/profile';
 import { summariseProbe } from './deadlines/probe-summary';
 import { repositoryRoot } from './support/service';
-import { cpuModel, processCpuSeconds } from './support/machine';
+import { cpuModel, processCpuSeconds, roleCpuSeconds, rolesPer } from './support/machine';
 import { busiestThreads, threadCpuSeconds } from './deadlines/threads';
 
 const CASES = Number(process.env.BENCH_CASES ?? 20_000);
@@ -209,8 +209,11 @@ async function timingRun(kind: SeedKind): Promise<void> {
     console.log(`[timing] reactor took in ${int(CASES)} deadlines ${secs(env.dueAt - intakeAt)} before due`);
     // CPU from the due moment to the last approval.
     await sleep(Math.max(0, env.dueAt - Date.now()));
+    // Not before the wait: the worker's passes over the pending work run meanwhile.
+    const rolesBefore = await roleCpuSeconds(env.service.baseUrl);
     const windowStart = { wall: Date.now(), mono: process.hrtime.bigint(), service: processCpuSeconds(env.service.process.pid), threads: threadCpuSeconds(env.service.process.pid), redis: await redisCpuSeconds(env.redis.client) };
     await waitForAgreements(env, 'timing');
+    const rolesAfter = await roleCpuSeconds(env.service.baseUrl);
     const windowEnd = { wall: Date.now(), service: processCpuSeconds(env.service.process.pid), threads: threadCpuSeconds(env.service.process.pid), redis: await redisCpuSeconds(env.redis.client) };
     checkAgreements(env, 'timing');
     // Only a return case's approval starts a deadline of its own (a refund_only case is paid and closed).
@@ -256,6 +259,7 @@ async function timingRun(kind: SeedKind): Promise<void> {
       console.log(
         `CPU per deadline, busiest threads first (the worker thread leads): ${threads.map((t) => `${t.name}/${t.tid} ${((1000 * t.seconds) / CASES).toFixed(3)} ms`).join(', ')}; service ${((1000 * serviceCpu) / CASES).toFixed(3)} ms.`,
       );
+    if (rolesAfter.size > 0) console.log(`CPU per deadline, by role thread (each role's event loop; helper threads not counted): ${rolesPer(rolesBefore, rolesAfter, CASES)}.`);
     console.log(`Every case agreed exactly once, auto: true, trigger merchantResponse, by the system; none before its due time. Load average now: ${load()}.`);
     if (PROBE) {
       summariseProbe(probeLog, [windowStart.wall, windowEnd.wall]);
