@@ -133,6 +133,10 @@ describe('a worker killed -9 in the middle of a refund job', () => {
     // Taken up by BullMQ's stalled-job check (the reconciler leaves a job that exists alone), and done.
     const done = await refunds.getJob(job.id!);
     expect({ state: await done?.getState(), stalled: done?.stalledCounter }).toEqual({ state: 'completed', stalled: 1 });
-    expect((await p.readOrder(orderId)).refundLedger).toMatchObject({ reserved: 0, refunded: issued.data.amount });
+    // The order settles its reservation in the append after the case's: it may land a moment later.
+    await eventually(`order ${orderId} settled`, async () => {
+      const { refundLedger } = await p.readOrder(orderId);
+      return refundLedger.reserved === 0 && refundLedger.refunded === issued.data.amount ? true : undefined;
+    });
   });
 });
