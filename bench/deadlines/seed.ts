@@ -50,8 +50,10 @@ export type SeedKind = 'refund_only' | 'return';
 
 export interface SeededCases {
   caseIds: string[];
-  /** When every case's merchantResponse deadline falls due. */
+  /** When the first case's merchantResponse deadline falls due (every case's, unless spread). */
   dueAt: Date;
+  /** Each case's due time (ms since the epoch), by case id. */
+  dueOf: Map<string, number>;
   seconds: number;
 }
 
@@ -158,16 +160,21 @@ function historyOf(i: number, now: Date, kind: SeedKind) {
  * Writes `count` orders and cases whose merchantResponse is due at `dueAt`
  * (they were requested `merchantResponse` before it, under the default
  * policy, which is what the service runs with when no POLICY_* is set).
+ * With `spreadMs`, case i falls due i × spreadMs ÷ count after `dueAt`
+ * instead: deadlines arriving at a steady rate rather than all at once.
  */
-export async function seedCases(path: string, count: number, dueAt: Date, kind: SeedKind): Promise<SeededCases> {
+export async function seedCases(path: string, count: number, dueAt: Date, kind: SeedKind, spreadMs = 0): Promise<SeededCases> {
   const started = performance.now();
-  const now = new Date(dueAt.getTime() - DEFAULT_POLICY.merchantResponse);
   const store = new SqliteEventStore({ path });
   const caseIds: string[] = [];
+  const dueOf = new Map<string, number>();
   try {
     const writeOne = async (i: number): Promise<void> => {
+      const due = new Date(dueAt.getTime() + Math.floor((i * spreadMs) / count));
+      const now = new Date(due.getTime() - DEFAULT_POLICY.merchantResponse);
       const h = historyOf(i, now, kind);
-      if (h.dueAt !== dueAt.toISOString()) throw new Error(`case ${i} is due at ${h.dueAt}, not ${dueAt.toISOString()}`);
+      if (h.dueAt !== due.toISOString()) throw new Error(`case ${i} is due at ${h.dueAt}, not ${due.toISOString()}`);
+      dueOf.set(h.caseId, due.getTime());
       let revision = -1;
       for (const events of h.order) {
         await store.append(orderStream(h.orderId), events, { expectedRevision: revision < 0 ? 'no_stream' : revision });
@@ -186,5 +193,5 @@ export async function seedCases(path: string, count: number, dueAt: Date, kind: 
   } finally {
     await store.close();
   }
-  return { caseIds, dueAt, seconds: (performance.now() - started) / 1000 };
+  return { caseIds, dueAt, dueOf, seconds: (performance.now() - started) / 1000 };
 }

@@ -64,6 +64,17 @@ export async function startService(env: NodeJS.ProcessEnv, nodeOptions: string[]
   return spawnChild([...npmStartNodeFlags(), ...nodeOptions, join(repositoryRoot, 'scripts', 'start.js')], { HOST: '127.0.0.1', ...env }, port);
 }
 
+/**
+ * One role's own entry (`dist/apps/<role>/src/main.js`, as README "Scaling
+ * out" runs it) with `npm start`'s Node flags: the API alone, say, when a
+ * figure is about that role's capacity rather than the one-process default.
+ */
+export async function startRole(role: 'api', env: NodeJS.ProcessEnv, nodeOptions: string[] = []): Promise<ChildServer> {
+  const port = await freePort();
+  const entry = join(repositoryRoot, 'dist', 'apps', role, 'src', 'main.js');
+  return spawnChild([...npmStartNodeFlags(), ...nodeOptions, '-r', join(repositoryRoot, 'scripts', 'register-aliases.js'), entry], { HOST: '127.0.0.1', ...env }, port);
+}
+
 /** The Node flags of package.json's `start` script (`node --flag … scripts/start.js`). */
 export function npmStartNodeFlags(): string[] {
   const { scripts } = JSON.parse(readFileSync(join(repositoryRoot, 'package.json'), 'utf8')) as { scripts: { start: string } };
